@@ -1,0 +1,188 @@
+"""Settings from the environment and ``.env`` (pydantic-settings), validated before any request."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from leadsync.errors import ConfigError
+
+DEFAULT_STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
+
+
+class ConflictPolicy(StrEnum):
+    """What happens when both sides changed a lead's status to different values."""
+
+    LATEST = "latest"
+    AIRTABLE = "airtable"
+    TRELLO = "trello"
+    MANUAL = "manual"
+
+
+# How to get a right value, per variable: the "fix" half of every configuration error.
+_FIXES: dict[str, str] = {
+    "AIRTABLE_API_KEY": "Create a personal access token at https://airtable.com/create/tokens with the scopes "
+    "data.records:read, data.records:write, schema.bases:read (and webhook:manage for webhooks), "
+    "and add the base to it",
+    "AIRTABLE_BASE_ID": "Copy the id starting with 'app' from the base's URL (airtable.com/appXXXXXXXXXXXXXX/...)",
+    "AIRTABLE_LEADS_TABLE_NAME": "Set it to the table's name or its 'tbl...' id (default: Leads)",
+    "AIRTABLE_API_URL": "Leave it unset for https://api.airtable.com, or set the sandbox's URL "
+    "(e.g. http://127.0.0.1:8787), without /v0",
+    "TRELLO_API_KEY": "Copy the API key of your Power-Up at https://trello.com/power-ups/admin",
+    "TRELLO_TOKEN": "Generate a token from the API key page (https://trello.com/1/authorize?...&scope=read,write)",
+    "TRELLO_BOARD_ID": "Copy the board's short link from its URL (trello.com/b/<shortLink>/...) or its 24-hex id",
+    "TRELLO_LIST_IDS": 'Give JSON like {"NEW":"<list id>","CONTACTED":"<list id>",...}, '
+    "or unset it to find the lists on the board by name",
+    "TRELLO_API_URL": "Leave it unset for https://api.trello.com, or set the sandbox's URL, without /1",
+    "TRELLO_API_SECRET": "Copy the application secret shown under your API key (it signs webhook deliveries)",
+    "LEADSYNC_DATABASE_URL": "Use sqlite:///path/to/file.db or postgresql://user@host/dbname",
+    "LEADSYNC_CONFLICT_POLICY": "Use one of: latest, airtable, trello, manual",
+    "LEADSYNC_PUBLIC_URL": "Give the https:// base URL at which 'leadsync serve' is reachable",
+    "LEADSYNC_STATUS_LIST_NAMES": 'Give JSON like {"NEW":"NEW","CONTACTED":"Contacted",...}',
+    "WEBHOOK_SECRET": "Set any long random string, and send it in the X-Webhook-Secret header",
+}
+
+_SECRET_VARS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET", "WEBHOOK_SECRET")
+
+
+def _parse_json_object(value: Any, variable: str) -> dict[str, str] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise ValueError("must be a JSON object of non-empty strings")
+    if not value:
+        raise ValueError("must not be empty")
+    return dict(value)
+
+
+class Settings(BaseSettings):
+    """Every setting of PRODUCT.md section 3, read from the environment and ``.env``."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    AIRTABLE_API_KEY: SecretStr
+    AIRTABLE_BASE_ID: str
+    AIRTABLE_LEADS_TABLE_NAME: str = "Leads"
+    AIRTABLE_API_URL: str = "https://api.airtable.com"
+    TRELLO_API_KEY: SecretStr
+    TRELLO_TOKEN: SecretStr
+    TRELLO_BOARD_ID: str
+    TRELLO_LIST_IDS: Annotated[dict[str, str] | None, NoDecode] = None
+    TRELLO_API_URL: str = "https://api.trello.com"
+    TRELLO_API_SECRET: SecretStr | None = None
+    WEBHOOK_SECRET: SecretStr | None = None
+    LEADSYNC_DATABASE_URL: str = "sqlite:///.leadsync/state.db"
+    LEADSYNC_CONFLICT_POLICY: ConflictPolicy = ConflictPolicy.LATEST
+    LEADSYNC_PUBLIC_URL: str | None = None
+    LEADSYNC_STATUS_LIST_NAMES: Annotated[dict[str, str] | None, NoDecode] = None
+    LEADSYNC_FULL_SCAN_EVERY: int = Field(default=3600, ge=0)
+    LEADSYNC_SWEEP_INTERVAL: int = Field(default=300, ge=5)
+
+    @field_validator("AIRTABLE_BASE_ID")
+    @classmethod
+    def _base_id(cls, v: str) -> str:
+        v = v.strip()
+        if not re.fullmatch(r"app[A-Za-z0-9]{14}", v):
+            raise ValueError(f"'{v[:20]}' is not a base id ('app' followed by 14 letters or digits)")
+        return v
+
+    @field_validator("TRELLO_BOARD_ID")
+    @classmethod
+    def _board_id(cls, v: str) -> str:
+        v = v.strip()
+        if not (re.fullmatch(r"[0-9a-fA-F]{24}", v) or re.fullmatch(r"[A-Za-z0-9]{8}", v)):
+            raise ValueError(f"'{v[:30]}' is neither a 24-hex board id nor an 8-character short link")
+        return v
+
+    @field_validator("AIRTABLE_API_URL", "TRELLO_API_URL")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not re.match(r"https?://[^/\s]+", v):
+            raise ValueError(f"'{v}' is not an http(s) URL")
+        if v.endswith(("/v0", "/1")):
+            raise ValueError("must not end with the API version (/v0 or /1)")
+        return v
+
+    @field_validator("LEADSYNC_PUBLIC_URL")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        v = v.strip().rstrip("/")
+        if not re.match(r"https?://[^/\s]+", v):
+            raise ValueError(f"'{v}' is not an http(s) URL")
+        return v
+
+    @field_validator("LEADSYNC_DATABASE_URL")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        v = v.strip()
+        if v.startswith("postgres://"):
+            v = "postgresql://" + v.removeprefix("postgres://")
+        if not (v.startswith("sqlite:") or v.startswith("postgresql")):
+            raise ValueError(f"scheme of '{v.split(':', 1)[0]}' is not supported (sqlite or postgresql)")
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg://" + v.removeprefix("postgresql://")
+        return v
+
+    @field_validator("TRELLO_LIST_IDS", mode="before")
+    @classmethod
+    def _list_ids(cls, v: Any) -> dict[str, str] | None:
+        return _parse_json_object(v, "TRELLO_LIST_IDS")
+
+    @field_validator("LEADSYNC_STATUS_LIST_NAMES", mode="before")
+    @classmethod
+    def _list_names(cls, v: Any) -> dict[str, str] | None:
+        return _parse_json_object(v, "LEADSYNC_STATUS_LIST_NAMES")
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The Airtable statuses leadsync maps to lists, in board order."""
+        if self.TRELLO_LIST_IDS:
+            return tuple(self.TRELLO_LIST_IDS)
+        if self.LEADSYNC_STATUS_LIST_NAMES:
+            return tuple(self.LEADSYNC_STATUS_LIST_NAMES)
+        return DEFAULT_STATUSES
+
+    @property
+    def list_names(self) -> dict[str, str]:
+        """Status -> list name used when TRELLO_LIST_IDS is absent (1:1 by default)."""
+        return dict(self.LEADSYNC_STATUS_LIST_NAMES or {s: s for s in DEFAULT_STATUSES})
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so output filters can redact them."""
+        out: list[str] = []
+        for name in _SECRET_VARS:
+            value = getattr(self, name)
+            if value is not None and value.get_secret_value():
+                out.append(value.get_secret_value())
+        return out
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Read and validate settings; raise :class:`ConfigError` naming the first bad variable."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        variable = str(err["loc"][0]) if err["loc"] else "settings"
+        if err["type"] == "missing":
+            problem = "is not set"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problem = msg if variable not in _SECRET_VARS else "is malformed"
+        raise ConfigError(variable, problem, _FIXES.get(variable, "See the README's settings table")) from None
