@@ -1,0 +1,152 @@
+"""Tables of the state store (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+The schema itself rules out invalid states (invariant I10):
+
+- ``pairs``: one row per linked lead/card pair; ``lead_id`` is the primary key and ``card_id`` is
+  UNIQUE NOT NULL, so neither a lead nor a card can be linked twice.
+- ``intents``: keyed by ``lead_id``, so at most one pending create per lead.
+- ``conflicts``: a partial unique index allows at most one *open* conflict (``resolved_at IS NULL``)
+  per lead; a CHECK keeps ``resolved_at`` and ``resolution`` set together.
+- ``locks``: one row per lock name (used on SQLite only; PostgreSQL uses advisory locks).
+
+Every timestamp goes through :class:`UTCDateTime`: only timezone-aware values are accepted, they are
+stored in UTC and always read back as aware UTC datetimes (SQLite returns naive ones).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC, read back as aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} given; the store needs timezone-aware times"
+            )
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite keeps no offset: what we stored was UTC
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+pairs = Table(
+    "pairs",
+    metadata,
+    Column("lead_id", String(64), primary_key=True),
+    Column("card_id", String(64), nullable=False, unique=True),
+    Column("status", Text, nullable=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("email", Text, nullable=False, default=""),
+    Column("source", Text, nullable=False, default=""),
+    Column("card_closed", Boolean, nullable=False, default=False),
+    Column("lead_deleted", Boolean, nullable=False, default=False),
+    Column("card_deleted", Boolean, nullable=False, default=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+intents = Table(
+    "intents",
+    metadata,
+    Column("lead_id", String(64), primary_key=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", String(64), nullable=False),
+    Column("card_id", String(64), nullable=False),
+    Column("base_status", Text, nullable=True),
+    Column("airtable_status", Text, nullable=True),
+    Column("trello_status", Text, nullable=True),
+    Column("policy", String(32), nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolution", Text, nullable=True),
+    CheckConstraint("(resolved_at IS NULL) = (resolution IS NULL)", name="resolved_together"),
+)
+
+OPEN_CONFLICT_INDEX = "uq_conflicts_open_lead"
+open_conflict_per_lead = Index(
+    OPEN_CONFLICT_INDEX,
+    conflicts.c.lead_id,
+    unique=True,
+    sqlite_where=conflicts.c.resolved_at.is_(None),
+    postgresql_where=conflicts.c.resolved_at.is_(None),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("lead_id", String(64), nullable=True, index=True),
+    Column("card_id", String(64), nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+cycles = Table(
+    "cycles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mode", String(32), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("ok", Boolean, nullable=True),
+    Column("summary", Text, nullable=True),  # JSON text
+    CheckConstraint("(finished_at IS NULL) = (ok IS NULL)", name="finished_together"),
+)
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
