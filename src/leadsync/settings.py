@@ -133,7 +133,7 @@ class Settings(BaseSettings):
         v = v.strip()
         if v.startswith("postgres://"):
             v = "postgresql://" + v.removeprefix("postgres://")
-        if not (v.startswith("sqlite:") or v.startswith("postgresql")):
+        if not (v.startswith(("sqlite:", "postgresql"))):
             raise ValueError(f"scheme of '{v.split(':', 1)[0]}' is not supported (sqlite or postgresql)")
         if v.startswith("postgresql://"):
             v = "postgresql+psycopg://" + v.removeprefix("postgresql://")
@@ -185,4 +185,6 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
             problem = msg if variable not in _SECRET_VARS else "is malformed"
-        raise ConfigError(variable, problem, _FIXES.get(variable, "See the README's settings table")) from None
+        raise ConfigError(
+            variable, problem, _FIXES.get(variable, "See the README's settings table")
+        ) from None
