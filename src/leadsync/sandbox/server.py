@@ -17,7 +17,9 @@ class BackgroundServer:
     def __init__(
         self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
     ) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP, and
+        # without it every keep-alive response waits ~40 ms for the client's delayed ACK (Nagle).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
