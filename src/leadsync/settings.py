@@ -45,6 +45,8 @@ _FIXES: dict[str, str] = {
     "LEADSYNC_CONFLICT_POLICY": "Use one of: latest, airtable, trello, manual",
     "LEADSYNC_PUBLIC_URL": "Give the https:// base URL at which 'leadsync serve' is reachable",
     "LEADSYNC_STATUS_LIST_NAMES": 'Give JSON like {"NEW":"NEW","CONTACTED":"Contacted",...}',
+    "LEADSYNC_MAX_RETRY_SECONDS": "Give the most seconds to spend retrying one request (default 180)",
+    "LEADSYNC_RATE_LIMIT_SCALE": "Leave it unset (1) against the real APIs; a sandbox started with --rate-scale F prints the F to use",
     "WEBHOOK_SECRET": "Set any long random string, and send it in the X-Webhook-Secret header",
 }
 
@@ -88,6 +90,8 @@ class Settings(BaseSettings):
     LEADSYNC_CONFLICT_POLICY: ConflictPolicy = ConflictPolicy.LATEST
     LEADSYNC_PUBLIC_URL: str | None = None
     LEADSYNC_STATUS_LIST_NAMES: Annotated[dict[str, str] | None, NoDecode] = None
+    LEADSYNC_MAX_RETRY_SECONDS: float = Field(default=180.0, ge=0)
+    LEADSYNC_RATE_LIMIT_SCALE: float = Field(default=1.0, gt=0)
     LEADSYNC_FULL_SCAN_EVERY: int = Field(default=3600, ge=0)
     LEADSYNC_SWEEP_INTERVAL: int = Field(default=300, ge=5)
 
@@ -176,7 +180,7 @@ class Settings(BaseSettings):
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Read and validate settings; raise :class:`ConfigError` naming the first bad variable."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
         variable = str(err["loc"][0]) if err["loc"] else "settings"

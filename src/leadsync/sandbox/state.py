@@ -194,6 +194,9 @@ class SandboxState:
             "TRELLO_API_SECRET": self.trello_secrets[self.leadsync.trello_key],
             "TRELLO_BOARD_ID": self.trello.board_id,
             "TRELLO_LIST_IDS": json.dumps(self.trello.list_ids, separators=(",", ":")),
+            **(
+                {"LEADSYNC_RATE_LIMIT_SCALE": f"{self.rate_scale:g}"} if self.rate_scale not in (0, 1) else {}
+            ),
             "PERSON_AIRTABLE_API_KEY": self.person.airtable_token,
             "PERSON_TRELLO_API_KEY": self.person.trello_key,
             "PERSON_TRELLO_TOKEN": self.person.trello_token,

@@ -1,0 +1,290 @@
+"""The ``leadsync`` command (Typer): sync, poll, conflicts, status, restore, sandbox, demo.
+
+Exit codes: 0 success, 1 the cycle finished but some records failed, 2 configuration or usage
+error, 3 a side could not be read and nothing was written.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from leadsync import logs
+from leadsync.engine import CycleResult, Engine
+from leadsync.errors import ConfigError, LockBusy, ReadFailed, StoreError
+from leadsync.executor import Progress as ProgressFn
+from leadsync.models import LeadId, Side
+from leadsync.output import conflicts_table, print_result, status_report
+from leadsync.settings import Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0] if __doc__ else None
+)
+conflicts_app = typer.Typer(help="List conflicts, or resolve one.", invoke_without_command=True)
+app.add_typer(conflicts_app, name="conflicts")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_RECORD_ERRORS, EXIT_CONFIG, EXIT_READ_FAILED = 1, 2, 3
+PROGRESS_THRESHOLD = 20  # writes in one cycle before a progress bar is worth showing
+
+_verbosity = 0
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs on stderr.")] = 0,
+) -> None:
+    """Two-way sync between an Airtable lead tracker and a Trello board."""
+    global _verbosity
+    _verbosity = verbose
+    logs.setup(verbose)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        err.print(f"[bold red]Configuration error[/]: {exc}")
+        raise typer.Exit(EXIT_CONFIG) from None
+    logs.setup(_verbosity, settings.secrets())
+    return settings
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    try:
+        engine = Engine(settings)
+    except StoreError as exc:
+        err.print(
+            f"[bold red]Configuration error[/]: LEADSYNC_DATABASE_URL: the state store can't be opened ({exc})"
+        )
+        raise typer.Exit(EXIT_CONFIG) from None
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _progress_factory(enabled: bool) -> Callable[[int], ProgressFn] | None:
+    if not enabled:
+        return None
+
+    def factory(total: int) -> ProgressFn:
+        if total < PROGRESS_THRESHOLD:
+            return lambda _: None
+        bar = Progress(
+            TextColumn("writing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+        task = bar.add_task("writes", total=total)
+        bar.start()
+        lock = threading.Lock()
+        done = [0]
+
+        def advance(n: int) -> None:
+            with lock:
+                done[0] += n
+                bar.update(task, advance=n)
+                if done[0] >= total:
+                    bar.stop()
+
+        return advance
+
+    return factory
+
+
+def _run_one(engine: Engine, *, full: bool, dry_run: bool, as_json: bool) -> CycleResult:
+    try:
+        return engine.run_cycle(full=full, dry_run=dry_run, progress=_progress_factory(not as_json))
+    except ReadFailed as exc:
+        message = f"{exc}. Nothing was written; the next cycle will try again."
+        if as_json:
+            out.print(json.dumps({"error": "read_failed", "side": exc.side, "message": message}))
+        err.print(f"[bold red]Read failed[/]: {message}")
+        raise typer.Exit(EXIT_READ_FAILED) from None
+    except ConfigError as exc:
+        err.print(f"[bold red]Configuration error[/]: {exc}")
+        raise typer.Exit(EXIT_CONFIG) from None
+    except LockBusy:
+        err.print("[yellow]Another leadsync process is running a cycle on this store; try again shortly.[/]")
+        raise typer.Exit(EXIT_RECORD_ERRORS) from None
+
+
+@app.command()
+def sync(
+    full: Annotated[
+        bool, typer.Option("--full", help="Read both sides in full (detects deleted leads).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+) -> None:
+    """Run one two-way sync cycle, then exit."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        result = _run_one(engine, full=full, dry_run=dry_run, as_json=as_json)
+    if as_json:
+        out.print(json.dumps(result.as_json()), markup=False)
+    else:
+        print_result(out, result)
+    raise typer.Exit(EXIT_RECORD_ERRORS if result.outcome.errors else 0)
+
+
+@app.command()
+def poll(
+    interval: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
+    full: Annotated[bool, typer.Option("--full", help="Every cycle reads both sides in full.")] = False,
+) -> None:
+    """Run sync cycles forever, until Ctrl+C (or SIGTERM), then exit cleanly."""
+    settings = _settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _engine(settings) as engine:
+        try:
+            while not stop.is_set():
+                try:
+                    result = engine.run_cycle(full=full, progress=_progress_factory(True))
+                    print_result(out, result)
+                except ReadFailed as exc:
+                    err.print(f"[bold red]Read failed[/]: {exc}. Nothing was written; retrying next cycle.")
+                except LockBusy:
+                    err.print("[yellow]another process is running a cycle; skipping this one[/]")
+                stop.wait(interval)
+        except KeyboardInterrupt:
+            pass
+    err.print("stopped")
+
+
+@conflicts_app.callback()
+def conflicts(
+    ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False
+) -> None:
+    """List open conflicts (``--all``: resolved ones too)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
+    with _engine(settings) as engine:
+        rows = engine.store.conflicts(200) if show_all else engine.store.open_conflicts()
+        if not rows:
+            out.print("No open conflicts." if not show_all else "No conflicts recorded.")
+            return
+        out.print(conflicts_table(rows))
+
+
+class Keep(StrEnum):
+    airtable = "airtable"
+    trello = "trello"
+
+
+@conflicts_app.command("resolve")
+def resolve(
+    lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")],
+    keep: Annotated[Keep, typer.Option("--keep", help="The side whose status wins.")],
+) -> None:
+    """Resolve an open conflict: the kept side's status is written to the other side on the next cycle."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        store = engine.store
+        conflict = store.get_open_conflict(LeadId(lead))
+        base = store.get_pair(LeadId(lead))
+        if conflict is None or base is None:
+            err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
+            raise typer.Exit(EXIT_CONFIG)
+        # Setting the base to the losing side's value makes the kept side the only one that changed.
+        losing = conflict.trello_status if keep is Keep.airtable else conflict.airtable_status
+        from dataclasses import replace
+
+        store.set_base(replace(base, status=losing), action="conflict resolved", detail=f"kept {keep.value}")
+        store.resolve_conflict(LeadId(lead), f"manual: kept {Side(keep.value).value}")
+        out.print(f"Resolved: lead {lead} keeps the {keep.value} status; run 'leadsync sync' to apply it.")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Linked pairs, open conflicts, the last cycle and recent activity."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        info = status_report(Console(file=sys.stderr) if as_json else out, engine.store)
+    if as_json:
+        out.print(json.dumps(info), markup=False)
+
+
+@app.command()
+def restore(lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")]) -> None:
+    """Forget the link of a lead whose card was deleted, so the next cycle gives it a new card."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        base = engine.store.get_pair(LeadId(lead))
+        if base is None:
+            err.print(f"Lead {lead} is not linked to any card.")
+            raise typer.Exit(EXIT_CONFIG)
+        if not base.card_deleted:
+            err.print(f"Lead {lead}'s card {base.card_id} still exists: un-archive it in Trello instead.")
+            raise typer.Exit(EXIT_CONFIG)
+        engine.store.unlink(LeadId(lead), reason="restore: card was deleted in Trello")
+        out.print(f"Lead {lead} will get a new card on the next cycle.")
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8787,
+    rate_scale: Annotated[
+        float,
+        typer.Option(
+            "--rate-scale", min=0.0, help="1 = documented limits, 2 doubles them, 0 turns them off."
+        ),
+    ] = 1.0,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", min=0.0, help="Delay added to every response.")
+    ] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Fixed seed for ids and credentials.")] = None,
+) -> None:
+    """Serve the local emulator of both APIs in the foreground; prints the settings leadsync needs."""
+    import uvicorn
+
+    from leadsync.sandbox import SandboxState, create_app
+
+    state = SandboxState(seed=seed, rate_scale=rate_scale, latency_ms=latency_ms)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        err.print(f"[bold red]Cannot listen on {host}:{port}[/]: {exc.strerror}. Pick another --port.")
+        raise typer.Exit(EXIT_CONFIG) from None
+    bound_host, bound_port = sock.getsockname()[:2]
+    state.base_url = f"http://{bound_host}:{bound_port}"
+    for key, value in state.settings().items():
+        print(f"{key}={value}", flush=True)
+    err.print(f"sandbox serving Airtable (/v0) and Trello (/1) on {state.base_url}; Ctrl+C to stop")
+    server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning", lifespan="on"))
+    server.run(sockets=[sock])
+
+
+@app.command()
+def demo() -> None:
+    """Start a sandbox in-process and walk the whole story end to end (no account, no network)."""
+    from leadsync.demo import run_demo
+
+    raise typer.Exit(run_demo(out))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,209 @@
+"""The HTTP layer both clients share: pacing, retries of transient failures only, errors wrapped into
+leadsync's tree, and a count of every request by API and kind."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import stamina
+
+from leadsync.clients.pacing import Pacer
+from leadsync.errors import (
+    ApiError,
+    BadRequest,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    TransportFailed,
+    Unauthorized,
+)
+
+log = logging.getLogger("leadsync.http")
+
+# Errors raised before the request left this machine: safe to retry even for a create.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass
+class RequestCounter:
+    """Requests by API and kind (read/write), and the 429s received. Thread-safe."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    rate_limited: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, api: str, kind: str) -> None:
+        with self._lock:
+            per_api = self.counts.setdefault(api, {"read": 0, "write": 0})
+            per_api[kind] += 1
+
+    def add_429(self, api: str) -> None:
+        with self._lock:
+            self.rate_limited[api] = self.rate_limited.get(api, 0) + 1
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {
+                api: dict(self.counts.get(api, {"read": 0, "write": 0})) for api in ("airtable", "trello")
+            }
+
+    def writes(self) -> int:
+        return sum(c["write"] for c in self.summary().values())
+
+
+@dataclass(frozen=True)
+class RetryRules:
+    """When and how long to retry. ``rate_limit_wait``: seconds to wait after a 429 without Retry-After."""
+
+    rate_limit_wait: float
+    attempts: int = 6
+    timeout: float = 180.0
+    wait_initial: float = 0.5
+    wait_max: float = 10.0
+
+
+class ApiHttp:
+    """One API's requests: ``request()`` paces, sends, retries what is safe to retry, and raises
+    only :class:`~leadsync.errors.ApiError` subclasses."""
+
+    def __init__(
+        self,
+        api: str,
+        client: httpx.Client,
+        base_url: str,
+        *,
+        pacers: list[Pacer],
+        rules: RetryRules,
+        counter: RequestCounter,
+        headers: dict[str, str] | None = None,
+        on_response: Callable[[httpx.Response], None] | None = None,
+    ) -> None:
+        self.api = api
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.pacers = pacers
+        self.rules = rules
+        self.counter = counter
+        self._headers = headers or {}
+        self._on_response = on_response
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Any = None,
+        idempotent: bool = True,
+        kind: str | None = None,
+    ) -> Any:
+        """Send one logical request (retried as the rules allow) and return its parsed JSON body.
+
+        ``idempotent=False`` marks a create: it is retried only when it surely did not reach the server
+        (refused connection, 429, 503), and a lost response raises :class:`OutcomeUnknown`.
+        """
+        kind = kind or ("read" if method == "GET" else "write")
+        for attempt in stamina.retry_context(
+            on=self._retry_hook(idempotent),
+            attempts=self.rules.attempts,
+            timeout=self.rules.timeout,
+            wait_initial=self.rules.wait_initial,
+            wait_max=self.rules.wait_max,
+        ):
+            with attempt:
+                return self._send_once(method, path, params, json_body, idempotent, kind)
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    def _retry_hook(self, idempotent: bool) -> Callable[[Exception], bool | float]:
+        def hook(exc: Exception) -> bool | float:
+            if isinstance(exc, RateLimited):
+                wait = exc.retry_after if exc.retry_after is not None else self.rules.rate_limit_wait
+                return wait + random.uniform(0, min(1.0, wait / 10))
+            if isinstance(exc, ServerError):
+                if exc.status not in (500, 502, 503, 504):
+                    return False
+                if not idempotent:
+                    return False  # a create may have been applied: the executor checks before trying again
+                return exc.retry_after if exc.retry_after is not None else True
+            if isinstance(exc, OutcomeUnknown):
+                return False
+            return isinstance(exc, TransportFailed)
+
+        return hook
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | list[tuple[str, Any]] | None,
+        json_body: Any,
+        idempotent: bool,
+        kind: str,
+    ) -> Any:
+        for pacer in self.pacers:
+            pacer.acquire()
+        query: list[tuple[str, Any]] = (
+            list(params.items()) if isinstance(params, dict) else list(params or [])
+        )
+        self.counter.add(self.api, kind)
+        try:
+            response = self.client.request(
+                method, self.base_url + path, params=query, json=json_body, headers=self._headers
+            )
+        except httpx.HTTPError as exc:
+            error_type = TransportFailed if idempotent or isinstance(exc, _NOT_SENT) else OutcomeUnknown
+            raise error_type(self.api, method, path, message=f"{type(exc).__name__}: {exc}") from None
+        if self._on_response is not None:
+            self._on_response(response)
+        if response.status_code >= 400:
+            raise self._error(method, path, response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except json.JSONDecodeError:
+            raise ServerError(
+                self.api,
+                method,
+                path,
+                response.status_code,
+                response.text[:300],
+                message="response is not JSON",
+            ) from None
+
+    def _error(self, method: str, path: str, response: httpx.Response) -> ApiError:
+        status, body = response.status_code, response.text[:2000]
+        retry_after = _retry_after(response)
+        args = (self.api, method, path, status, body)
+        if status == 429:
+            self.counter.add_429(self.api)
+            wait = retry_after if retry_after is not None else self.rules.rate_limit_wait
+            for pacer in self.pacers:
+                pacer.pause(wait)
+            log.warning("%s rate limit reached: waiting %.1f s", self.api, wait)
+            return RateLimited(*args, retry_after=retry_after)
+        if status in (401, 403):
+            return Unauthorized(*args)
+        if status == 404 or (status == 400 and body.strip().lower() == "invalid id"):
+            return NotFound(*args)
+        if status >= 500:
+            return ServerError(*args, retry_after=retry_after)
+        return BadRequest(*args)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,130 @@
+"""Trello client: the board, its lists and cards, board actions and webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypedDict
+
+from leadsync.clients.http import ApiHttp
+from leadsync.models import Card, CardId, ListId
+
+CARD_FIELDS = "id,name,desc,idList,closed"
+
+
+class CardJson(TypedDict, total=False):
+    id: str
+    name: str
+    desc: str
+    idList: str
+    closed: bool
+
+
+def to_card(raw: CardJson) -> Card:
+    return Card(
+        CardId(raw["id"]),
+        raw.get("name", ""),
+        raw.get("desc", ""),
+        ListId(raw.get("idList", "")),
+        bool(raw.get("closed", False)),
+    )
+
+
+class TrelloClient:
+    """One board."""
+
+    def __init__(self, http: ApiHttp, board: str) -> None:
+        self.http = http
+        self.board = board
+        self._board_id: str | None = board if len(board) == 24 else None
+
+    @property
+    def board_id(self) -> str:
+        if self._board_id is None:
+            self._board_id = str(
+                self.http.request("GET", f"/1/boards/{self.board}", params={"fields": "id"})["id"]
+            )
+        return self._board_id
+
+    def me(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.http.request(
+            "GET", "/1/members/me", params={"fields": "id,username,fullName"}
+        )
+        return result
+
+    def lists(self) -> list[dict[str, Any]]:
+        return list(
+            self.http.request(
+                "GET",
+                f"/1/boards/{self.board_id}/lists",
+                params={"filter": "open", "fields": "id,name,closed"},
+            )
+        )
+
+    def cards(self) -> dict[CardId, Card]:
+        """Every card of the board, archived included (the default filter hides them)."""
+        raw = self.http.request("GET", f"/1/boards/{self.board_id}/cards/all", params={"fields": CARD_FIELDS})
+        return {card.id: card for card in map(to_card, raw)}
+
+    def get_cards(self, ids: Iterable[CardId]) -> dict[CardId, Card]:
+        """The given cards (10 per batch request); cards that are gone are left out."""
+        wanted = list(ids)
+        out: dict[CardId, Card] = {}
+        for i in range(0, len(wanted), 10):
+            urls = ",".join(
+                f"/cards/{cid}?fields={CARD_FIELDS.replace(',', '%2C')}" for cid in wanted[i : i + 10]
+            )
+            for item in self.http.request("GET", "/1/batch", params={"urls": urls}):
+                body = item.get("200")
+                if isinstance(body, dict) and "id" in body:
+                    card = to_card(body)  # type: ignore[arg-type]
+                    out[card.id] = card
+        return out
+
+    def create_card(self, list_id: str, name: str, desc: str) -> Card:
+        raw = self.http.request(
+            "POST",
+            "/1/cards",
+            json_body={"idList": list_id, "name": name, "desc": desc, "pos": "bottom"},
+            idempotent=False,
+        )
+        return to_card(raw)
+
+    def update_card(self, card_id: str, changes: dict[str, Any]) -> Card:
+        return to_card(self.http.request("PUT", f"/1/cards/{card_id}", json_body=changes))
+
+    def actions(
+        self, *, since: str | None = None, filter_: str = "all", limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Board actions newer than ``since`` (an action id or date), newest first, paging past 1000."""
+        out: list[dict[str, Any]] = []
+        before: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "filter": filter_,
+                "limit": limit,
+                "fields": "id,type,date,data,idMemberCreator",
+            }
+            if since:
+                params["since"] = since
+            if before:
+                params["before"] = before
+            page = list(self.http.request("GET", f"/1/boards/{self.board_id}/actions", params=params))
+            out.extend(page)
+            if len(page) < limit:
+                return out
+            before = page[-1]["id"]
+
+    def create_webhook(self, callback_url: str, token: str, description: str = "leadsync") -> dict[str, Any]:
+        result: dict[str, Any] = self.http.request(
+            "POST",
+            f"/1/tokens/{token}/webhooks",
+            json_body={"callbackURL": callback_url, "idModel": self.board_id, "description": description},
+            idempotent=False,
+        )
+        return result
+
+    def list_webhooks(self, token: str) -> list[dict[str, Any]]:
+        return list(self.http.request("GET", f"/1/tokens/{token}/webhooks"))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.http.request("DELETE", f"/1/webhooks/{webhook_id}")

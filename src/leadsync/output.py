@@ -1,0 +1,133 @@
+"""Human output: the cycle summary, conflicts, status, and tables of both sides (Rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from leadsync.engine import CycleResult
+from leadsync.planner import CreateCard, LinkCard, RecordConflict, UpdateBase, UpdateCard, WriteLeadStatus
+from leadsync.store import ConflictRecord, Store
+
+
+def summary_table(result: CycleResult) -> Table:
+    o = result.outcome
+    title = "Planned (dry run, nothing written)" if result.dry_run else "Sync cycle"
+    table = Table(title=title, show_header=True, header_style="bold")
+    for col in ("created", "moved", "updated", "archived", "conflicts", "skipped", "errors"):
+        table.add_column(col, justify="right")
+    if result.dry_run:
+        ops = result.plan.ops
+        counts = [
+            sum(isinstance(op, CreateCard) for op in ops),
+            sum(isinstance(op, UpdateCard) and "moved" in op.kinds for op in ops),
+            sum(isinstance(op, UpdateCard) and "updated" in op.kinds for op in ops)
+            + sum(isinstance(op, WriteLeadStatus) for op in ops),
+            sum(isinstance(op, UpdateCard) and "archived" in op.kinds for op in ops),
+            sum(isinstance(op, RecordConflict) for op in ops),
+            o.skipped,
+            0,
+        ]
+    else:
+        counts = [o.created, o.moved, o.updated, o.archived, o.conflicts, o.skipped, o.errors]
+    table.add_row(*(str(c) for c in counts))
+    return table
+
+
+def print_result(console: Console, result: CycleResult) -> None:
+    console.print(summary_table(result))
+    calls = result.api_calls
+    console.print(
+        f"API requests: Airtable {calls['airtable']['read']} read / {calls['airtable']['write']} write, "
+        f"Trello {calls['trello']['read']} read / {calls['trello']['write']} write"
+        + (f"; rate limited {sum(result.rate_limited.values())}x" if result.rate_limited else "")
+        + f" ({result.seconds:.1f} s)"
+    )
+    if result.dry_run:
+        for op in result.plan.ops:
+            console.print(f"  would {describe_op(op)}")
+    for report in result.outcome.reports:
+        console.print(
+            f"  [yellow]{report.kind}[/]: {report.reason} (lead {report.lead_id or '-'}, "
+            f"card {report.card_id or '-'})"
+        )
+    for failure in result.outcome.failures:
+        console.print(f"  [red]error[/]: {failure}")
+
+
+def describe_op(op: object) -> str:
+    if isinstance(op, CreateCard):
+        return f"create card {op.name!r} for lead {op.lead_id}"
+    if isinstance(op, UpdateCard):
+        return (
+            f"update card {op.card_id} ({', '.join(sorted(op.changes))}) for lead {op.lead_id}: {op.reason}"
+        )
+    if isinstance(op, WriteLeadStatus):
+        return f"set Status of lead {op.lead_id} to {op.status!r}: {op.reason}"
+    if isinstance(op, LinkCard):
+        return f"link card {op.base.card_id} to lead {op.base.lead_id}: {op.reason}"
+    if isinstance(op, RecordConflict):
+        kept = op.winner.value if op.winner else "neither (left for a person)"
+        return (
+            f"record conflict on lead {op.lead_id}: Airtable {op.airtable_status!r} vs "
+            f"Trello {op.trello_status!r}, keep {kept}"
+        )
+    if isinstance(op, UpdateBase):
+        return f"record in the store for lead {op.lead_id}: {op.reason}"
+    return repr(op)
+
+
+def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
+    table = Table(title="Conflicts", header_style="bold")
+    for col in ("lead", "card", "base", "Airtable", "Trello", "policy", "detected", "resolution"):
+        table.add_column(col)
+    for c in conflicts:
+        table.add_row(
+            c.lead_id,
+            c.card_id,
+            str(c.base_status),
+            str(c.airtable_status),
+            str(c.trello_status),
+            c.policy,
+            c.detected_at.strftime("%Y-%m-%d %H:%M:%S"),
+            c.resolution or "[bold red]open[/]",
+        )
+    return table
+
+
+def status_report(console: Console, store: Store) -> dict[str, Any]:
+    pairs = store.pairs()
+    open_conflicts = store.open_conflicts()
+    last = store.last_cycle()
+    info: dict[str, Any] = {
+        "linked_pairs": len(pairs),
+        "archived_cards": sum(b.card_closed for b in pairs.values()),
+        "deleted_leads": sum(b.lead_deleted for b in pairs.values()),
+        "deleted_cards": sum(b.card_deleted for b in pairs.values()),
+        "open_conflicts": len(open_conflicts),
+        "last_cycle": None if last is None else {
+            "mode": last.mode, "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "ok": last.ok, "summary": last.summary,
+        },
+    }  # fmt: skip
+    table = Table(title="leadsync status", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    for key in ("linked_pairs", "archived_cards", "deleted_leads", "deleted_cards", "open_conflicts"):
+        table.add_row(key.replace("_", " "), str(info[key]))
+    if last is not None:
+        state = "running" if last.ok is None else "ok" if last.ok else "with errors"
+        table.add_row("last cycle", f"{last.started_at:%Y-%m-%d %H:%M:%S} UTC, {last.mode}, {state}")
+    else:
+        table.add_row("last cycle", "never")
+    console.print(table)
+    activity = Table(title="Recent activity", header_style="bold")
+    for col in ("when", "action", "lead", "card", "detail"):
+        activity.add_column(col)
+    for row in store.recent_activity(10):
+        activity.add_row(f"{row.at:%H:%M:%S}", row.action, row.lead_id or "", row.card_id or "", row.detail)
+    console.print(activity)
+    return info

@@ -1,0 +1,98 @@
+"""A person editing both trackers by hand, through the sandbox's APIs with the person's credentials.
+
+The demo and the end-to-end tests use it to make the edits leadsync must pick up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+
+class Person:
+    """Edits leads and cards as the sandbox's second identity (``PERSON_*`` settings)."""
+
+    def __init__(self, settings: dict[str, str], client: httpx.Client | None = None) -> None:
+        self.s = settings
+        self.client = client or httpx.Client(timeout=30)
+        self.table = f"{settings['AIRTABLE_API_URL']}/v0/{settings['AIRTABLE_BASE_ID']}/" + quote(
+            settings["AIRTABLE_LEADS_TABLE_NAME"], safe=""
+        )
+        self.lists: dict[str, str] = json.loads(settings["TRELLO_LIST_IDS"])
+        self._at = {"Authorization": f"Bearer {settings['PERSON_AIRTABLE_API_KEY']}"}
+        self._tr = {"key": settings["PERSON_TRELLO_API_KEY"], "token": settings["PERSON_TRELLO_TOKEN"]}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _ok(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"{response.request.method} {response.request.url.path}: "
+                f"{response.status_code} {response.text[:300]}"
+            )
+        return response.json() if response.content else None
+
+    # ---- Airtable -----------------------------------------------------------------------------------
+    def add_lead(self, name: str, email: str = "", status: str | None = "NEW", source: str = "") -> str:
+        fields: dict[str, Any] = {"Name": name}
+        if email:
+            fields["Email"] = email
+        if status:
+            fields["Status"] = status
+        if source:
+            fields["Source"] = source
+        return str(self._ok(self.client.post(self.table, json={"fields": fields}, headers=self._at))["id"])
+
+    def edit_lead(self, lead_id: str, **fields: Any) -> None:
+        self._ok(
+            self.client.patch(
+                f"{self.table}/{lead_id}", json={"fields": fields, "typecast": True}, headers=self._at
+            )
+        )
+
+    def delete_lead(self, lead_id: str) -> None:
+        self._ok(self.client.delete(f"{self.table}/{lead_id}", headers=self._at))
+
+    def leads(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset: str | None = None
+        while True:
+            params = {"offset": offset} if offset else {}
+            page = self._ok(self.client.get(self.table, params=params, headers=self._at))
+            out.extend(page["records"])
+            offset = page.get("offset")
+            if not offset:
+                return out
+
+    # ---- Trello -------------------------------------------------------------------------------------
+    def cards(self, filter_: str = "all") -> list[dict[str, Any]]:
+        url = f"{self.s['TRELLO_API_URL']}/1/boards/{self.s['TRELLO_BOARD_ID']}/cards/{filter_}"
+        return list(self._ok(self.client.get(url, params=self._tr)))
+
+    def card_for(self, lead_id: str) -> dict[str, Any]:
+        matches = [c for c in self.cards() if f"Lead ID: {lead_id}" in c["desc"]]
+        if len(matches) != 1:
+            raise AssertionError(f"expected one card for {lead_id}, found {len(matches)}")
+        return matches[0]
+
+    def update_card(self, card_id: str, **fields: Any) -> dict[str, Any]:
+        url = f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}"
+        return dict(self._ok(self.client.put(url, params=self._tr, json=fields)))
+
+    def move_card(self, card_id: str, status: str) -> None:
+        self.update_card(card_id, idList=self.lists[status])
+
+    def add_card(self, status: str, name: str, desc: str = "") -> dict[str, Any]:
+        url = f"{self.s['TRELLO_API_URL']}/1/cards"
+        body = {"idList": self.lists[status], "name": name, "desc": desc}
+        return dict(self._ok(self.client.post(url, params=self._tr, json=body)))
+
+    def delete_card(self, card_id: str) -> None:
+        self._ok(self.client.delete(f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}", params=self._tr))
+
+    def status_of_list(self, list_id: str) -> str | None:
+        return next((s for s, lid in self.lists.items() if lid == list_id), None)
