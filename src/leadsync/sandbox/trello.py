@@ -1,18 +1,33 @@
-"""Trello REST API emulator: boards, lists, cards, actions, batch and webhooks under ``/1``."""
+"""Trello REST API emulator: boards, lists, cards, actions, batch and webhooks under ``/1``.
+
+This module holds the world (rows, their JSON, and the writes that log actions and fire webhooks);
+``trello_http`` reads requests, ``trello_routes`` and ``trello_webhooks`` answer them,
+``trello_actions`` shapes and queries the action log.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
+
+from leadsync.sandbox import trello_actions as acts
+from leadsync.sandbox.clock import iso_ms
+from leadsync.sandbox.trello_http import HEX24, SHORT_LINK, TrelloError, not_found
 
 if TYPE_CHECKING:
-    from leadsync.sandbox.state import SandboxState
+    from leadsync.sandbox.state import Identity, SandboxState
+    from leadsync.sandbox.trello_webhooks import WebhookRow
 
 LIST_NAMES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
+POS_STEP = 65536.0  # observed card positions are multiples of 2**16; the exact algorithm is UNVERIFIED
+NO_BOARD_ACCESS = "unauthorized permission requested"
+NO_CARD_ACCESS = "unauthorized card permission requested"
+
+LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
 
 
 @dataclass
@@ -36,6 +51,12 @@ class CardRow:
     id_short: int
     date_last_activity: str
     closed: bool = False
+    due: str | None = None
+    due_complete: bool = False
+    start: str | None = None
+    id_members: list[str] = field(default_factory=list)
+    id_labels: list[str] = field(default_factory=list)
+    seq: int = 0  # creation order, for since/before by id
 
 
 @dataclass
@@ -44,6 +65,18 @@ class BoardRow:
     name: str
     short_link: str
     members: list[str] = field(default_factory=list)  # member ids with access
+    id_member_creator: str = ""
+    date_last_activity: str = ""
+    desc: str = ""
+    closed: bool = False
+    next_id_short: int = 1
+
+
+_Row = TypeVar("_Row", BoardRow, CardRow)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 class TrelloWorld:
@@ -51,21 +84,18 @@ class TrelloWorld:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        board = BoardRow(
-            state.trello_id(),
-            "Lead Tasks",
-            state.short_link(),
-            [state.leadsync.trello_member_id, state.person.trello_member_id],
-        )
-        self.board_id = board.id
-        self.boards: dict[str, BoardRow] = {board.id: board}
+        self.boards: dict[str, BoardRow] = {}
         self.lists: dict[str, ListRow] = {}
+        self.cards: dict[str, CardRow] = {}
+        self.actions: list[dict[str, Any]] = []  # oldest first; served newest first
+        self.webhooks: dict[str, WebhookRow] = {}
+        self._card_seq = 0
+        board = self.add_board("Lead Tasks", [state.leadsync, state.person])
+        self.board_id = board.id
         for i, name in enumerate(LIST_NAMES):
             row = ListRow(state.trello_id(), name, board.id, 16384.0 * (i + 1))
             self.lists[row.id] = row
         self.list_ids = {row.name: row.id for row in self.lists.values()}
-        self.cards: dict[str, CardRow] = {}
-        self.actions: list[dict[str, Any]] = []  # oldest first; served newest first
 
     def __deepcopy__(self, memo: dict[int, Any]) -> TrelloWorld:
         import copy
@@ -75,9 +105,354 @@ class TrelloWorld:
             setattr(clone, key, value if key == "state" else copy.deepcopy(value, memo))
         return clone
 
+    # ---- ids and time ------------------------------------------------------------------------------
+    def new_id(self) -> tuple[str, str]:
+        """A fresh ObjectId and the ISO date of that moment: its embedded second plus milliseconds."""
+        oid = self.state.trello_id()
+        second = int(oid[:8], 16)
+        millis = min(999, max(0, int((self.state.clock.time() - second) * 1000)))
+        moment = datetime.fromtimestamp(second, tz=UTC).replace(microsecond=millis * 1000)
+        return oid, iso_ms(moment)
+
+    def _short_link(self) -> str:
+        taken = {b.short_link for b in self.boards.values()} | {c.short_link for c in self.cards.values()}
+        while (link := self.state.short_link()) in taken or not SHORT_LINK.match(link):
+            pass
+        return link
+
+    # ---- lookups with Trello's errors --------------------------------------------------------------
+    def add_board(self, name: str, members: list[Identity]) -> BoardRow:
+        """A new board that only ``members`` can see (the sandbox provisions one; tests may add more)."""
+        oid, date = self.new_id()
+        board = BoardRow(
+            oid,
+            name,
+            self._short_link(),
+            [m.trello_member_id for m in members],
+            id_member_creator=members[0].trello_member_id if members else "",
+            date_last_activity=date,
+        )
+        self.boards[board.id] = board
+        return board
+
+    def board(self, ref: str, who: Identity) -> BoardRow:
+        found = self._by_ref(ref, self.boards)
+        if who.trello_member_id not in found.members:
+            raise TrelloError(401, NO_BOARD_ACCESS)
+        return found
+
+    def list_(self, ref: str, who: Identity) -> ListRow:
+        if not HEX24.match(ref):
+            raise TrelloError(400, "invalid id")
+        lst = self.lists.get(ref.lower())
+        if lst is None:
+            raise not_found()
+        self.board(lst.id_board, who)
+        return lst
+
+    def card(self, ref: str, who: Identity) -> CardRow:
+        found = self._by_ref(ref, self.cards)
+        if who.trello_member_id not in self.boards[found.id_board].members:
+            raise TrelloError(401, NO_CARD_ACCESS)
+        return found
+
+    @staticmethod
+    def _by_ref(ref: str, rows: dict[str, _Row]) -> _Row:
+        """By id, or by the 8-character shortLink that boards and cards also answer to."""
+        if HEX24.match(ref):
+            row = rows.get(ref.lower())
+        elif SHORT_LINK.match(ref):
+            row = next((r for r in rows.values() if r.short_link == ref), None)
+        else:
+            raise TrelloError(400, "invalid id")
+        if row is None:
+            raise not_found()
+        return row
+
+    def accessible_boards(self, who: Identity) -> list[BoardRow]:
+        return [b for b in self.boards.values() if who.trello_member_id in b.members]
+
+    def lists_of(self, board_id: str) -> list[ListRow]:
+        return sorted((x for x in self.lists.values() if x.id_board == board_id), key=lambda x: x.pos)
+
+    def cards_of_list(self, list_id: str) -> list[CardRow]:
+        return sorted((c for c in self.cards.values() if c.id_list == list_id), key=lambda c: c.pos)
+
+    def cards_of_board(self, board_id: str) -> list[CardRow]:
+        """In board order: by list position, then card position."""
+        return [c for lst in self.lists_of(board_id) for c in self.cards_of_list(lst.id)]
+
+    # ---- JSON --------------------------------------------------------------------------------------
+    def board_json(self, board: BoardRow) -> dict[str, Any]:
+        return {
+            "id": board.id,
+            "name": board.name,
+            "desc": board.desc,
+            "descData": None,
+            "closed": board.closed,
+            "dateClosed": None,
+            "idOrganization": None,
+            "idEnterprise": None,
+            "idMemberCreator": board.id_member_creator,
+            "pinned": False,
+            "starred": False,
+            "subscribed": False,
+            "url": f"https://trello.com/b/{board.short_link}/{_slug(board.name)}",
+            "shortUrl": f"https://trello.com/b/{board.short_link}",
+            "shortLink": board.short_link,
+            "prefs": {"permissionLevel": "private", "background": "blue", "cardAging": "regular"},
+            "labelNames": dict.fromkeys(LABEL_COLORS, ""),
+            "dateLastActivity": board.date_last_activity,
+            "dateLastView": None,
+            "memberships": [
+                {"id": m, "idMember": m, "memberType": "normal", "unconfirmed": False, "deactivated": False}
+                for m in board.members
+            ],
+        }
+
+    def board_limits(self, board: BoardRow) -> dict[str, Any]:
+        """Reference §9 (``fields=limits``); counted, not enforced: what happens at the limit is UNVERIFIED."""
+
+        def limit(count: int, disable_at: int, warn_at: int) -> dict[str, Any]:
+            status = "ok" if count < warn_at else "warning" if count < disable_at else "disabled"
+            return {"status": status, "disableAt": disable_at, "warnAt": warn_at}
+
+        cards = [c for c in self.cards.values() if c.id_board == board.id]
+        lists = self.lists_of(board.id)
+        return {
+            "cards": {
+                "openPerBoard": limit(sum(not c.closed for c in cards), 5000, 4500),
+                "totalPerBoard": limit(len(cards), 2_000_000, 1_800_000),
+            },
+            "lists": {
+                "openPerBoard": limit(sum(not x.closed for x in lists), 475, 450),
+                "totalPerBoard": limit(len(lists), 2850, 2700),
+            },
+        }
+
+    @staticmethod
+    def list_json(lst: ListRow) -> dict[str, Any]:
+        return {
+            "id": lst.id,
+            "name": lst.name,
+            "closed": lst.closed,
+            "color": None,
+            "idBoard": lst.id_board,
+            "pos": lst.pos,
+            "subscribed": False,
+            "softLimit": None,
+        }
+
+    @staticmethod
+    def card_json(card: CardRow) -> dict[str, Any]:
+        return {
+            "id": card.id,
+            "badges": {
+                "attachmentsByType": {"trello": {"board": 0, "card": 0}},
+                "location": False,
+                "votes": 0,
+                "viewingMemberVoted": False,
+                "subscribed": False,
+                "fogbugz": "",
+                "checkItems": 0,
+                "checkItemsChecked": 0,
+                "checkItemsEarliestDue": None,
+                "comments": 0,
+                "attachments": 0,
+                "description": bool(card.desc),
+                "due": card.due,
+                "dueComplete": card.due_complete,
+                "start": card.start,
+            },
+            "checkItemStates": [],
+            "closed": card.closed,
+            "dueComplete": card.due_complete,
+            "dateLastActivity": card.date_last_activity,
+            "desc": card.desc,
+            "descData": {"emoji": {}},
+            "due": card.due,
+            "dueReminder": None,
+            "email": None,
+            "idBoard": card.id_board,
+            "idChecklists": [],
+            "idList": card.id_list,
+            "idMembers": list(card.id_members),
+            "idMembersVoted": [],
+            "idShort": card.id_short,
+            "idAttachmentCover": None,
+            "labels": [],
+            "idLabels": list(card.id_labels),
+            "manualCoverAttachment": False,
+            "name": card.name,
+            "pos": card.pos,
+            "shortLink": card.short_link,
+            "shortUrl": f"https://trello.com/c/{card.short_link}",
+            "start": card.start,
+            "subscribed": False,
+            "url": f"https://trello.com/c/{card.short_link}/{card.id_short}-{_slug(card.name)}",
+            "cover": {
+                "idAttachment": None,
+                "color": None,
+                "idUploadedBackground": None,
+                "size": "normal",
+                "brightness": "dark",
+                "idPlugin": None,
+            },
+            "isTemplate": False,
+            "cardRole": None,
+        }
+
+    # ---- positions ---------------------------------------------------------------------------------
+    @staticmethod
+    def place(spec: Any, siblings: list[float], default: str) -> float:
+        """``top``, ``bottom`` or a positive number, among the positions already in the list."""
+        spec = default if spec is None else spec
+        if spec == "top":
+            return min(siblings) / 2 if siblings else POS_STEP
+        if spec == "bottom":
+            return max(siblings, default=0.0) + POS_STEP
+        try:
+            value = float(spec) if not isinstance(spec, bool) else -1.0
+        except (TypeError, ValueError):
+            raise TrelloError(400, "invalid value for pos") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise TrelloError(400, "invalid value for pos")
+        return value
+
+    # ---- writes ------------------------------------------------------------------------------------
+    def _touch(self, board: BoardRow, date: str, card: CardRow | None = None) -> None:
+        board.date_last_activity = date
+        if card is not None:
+            card.date_last_activity = date
+
+    def create_list(self, who: Identity, board: BoardRow, name: str, pos: Any) -> ListRow:
+        siblings = [x.pos for x in self.lists_of(board.id) if not x.closed]
+        lst = ListRow(self.new_id()[0], name, board.id, self.place(pos, siblings, "top"))
+        self.lists[lst.id] = lst
+        stamp = self.new_id()
+        self._touch(board, stamp[1])
+        models = {board.id: self.board_json(board), lst.id: self.list_json(lst)}
+        self.record(who, acts.create_list(who, board, lst), models, stamp)
+        return lst
+
+    def create_card(self, who: Identity, lst: ListRow, values: dict[str, Any]) -> CardRow:
+        """A card from validated ``values`` (``pos`` already placed with :meth:`place`)."""
+        board = self.boards[lst.id_board]
+        oid, date = self.new_id()
+        stamp = self.new_id()
+        self._card_seq += 1
+        card = CardRow(
+            id=oid,
+            name=values.get("name", ""),
+            desc=values.get("desc", ""),
+            id_list=lst.id,
+            id_board=board.id,
+            pos=values["pos"],
+            short_link=self._short_link(),
+            id_short=board.next_id_short,
+            date_last_activity=date,
+            due=values.get("due"),
+            due_complete=values.get("dueComplete", False),
+            start=values.get("start"),
+            id_members=values.get("idMembers") or [],
+            id_labels=values.get("idLabels") or [],
+            seq=self._card_seq,
+        )
+        board.next_id_short += 1
+        self.cards[card.id] = card
+        self._touch(board, stamp[1], card)
+        self.record(who, acts.create_card(who, board, lst, card), self._models(card), stamp)
+        return card
+
+    def update_card(self, who: Identity, card: CardRow, changes: dict[str, Any]) -> None:
+        """Apply validated ``changes``: one ``updateCard`` action per changed field (a move first).
+
+        One action per field is a choice (the reference only shows single-field captures); it keeps
+        every sub-filter (``updateCard:idList``, ``:name``...) exact. A position given along with a move
+        is part of the move and logs no ``pos`` action of its own, as a drag in Trello's UI does.
+        """
+        board = self.boards[card.id_board]
+        if "idList" in changes and changes["idList"] != card.id_list:
+            before, after = self.lists[card.id_list], self.lists[changes["idList"]]
+            card.id_list, card.id_board = after.id, after.id_board
+            if "pos" in changes:
+                card.pos = changes["pos"]
+            board = self.boards[card.id_board]
+            stamp = self.new_id()
+            self._touch(board, stamp[1], card)
+            shaped = acts.move_card(who, board, before, after, card)
+            self.record(who, shaped, self._models(card, before.id), stamp)
+            changes = {k: v for k, v in changes.items() if k != "pos"}
+        for key, attr in (
+            ("name", "name"),
+            ("desc", "desc"),
+            ("closed", "closed"),
+            ("pos", "pos"),
+            ("due", "due"),
+            ("dueComplete", "due_complete"),
+            ("start", "start"),
+        ):
+            if key not in changes or changes[key] == getattr(card, attr):
+                continue
+            old = getattr(card, attr)
+            setattr(card, attr, changes[key])
+            stamp = self.new_id()
+            self._touch(board, stamp[1], card)
+            shaped = acts.edit_card(who, board, self.lists[card.id_list], card, key, old, changes[key])
+            self.record(who, shaped, self._models(card), stamp)
+        for key, attr in (("idMembers", "id_members"), ("idLabels", "id_labels")):
+            # Trello logs these as addMemberToCard/addLabelToCard...; the sandbox only stores them.
+            if key in changes and changes[key] != getattr(card, attr):
+                setattr(card, attr, changes[key])
+                self._touch(board, self.new_id()[1], card)
+
+    def delete_card(self, who: Identity, card: CardRow) -> None:
+        board, lst = self.boards[card.id_board], self.lists[card.id_list]
+        models = self._models(card)
+        del self.cards[card.id]
+        stamp = self.new_id()
+        self._touch(board, stamp[1])
+        models[board.id] = self.board_json(board)
+        self.record(who, acts.delete_card(who, board, lst, card), models, stamp)
+
+    def _models(self, card: CardRow, *extra_lists: str) -> dict[str, dict[str, Any]]:
+        """The models an action on ``card`` involves, as their webhooks would see them now."""
+        models = {card.id: self.card_json(card), card.id_board: self.board_json(self.boards[card.id_board])}
+        for list_id in (card.id_list, *extra_lists):
+            models[list_id] = self.list_json(self.lists[list_id])
+        return models
+
+    def record(
+        self,
+        who: Identity,
+        shaped: tuple[str, dict[str, Any], dict[str, Any]],
+        models: dict[str, dict[str, Any]],
+        stamp: tuple[str, str],
+    ) -> dict[str, Any]:
+        """Log one action with the id and date of ``stamp`` (from :meth:`new_id`, so the date is the id's
+        second plus milliseconds) and hand it to the webhooks watching any of ``models``."""
+        from leadsync.sandbox.trello_webhooks import fan_out
+
+        kind, data, display = shaped
+        oid, date = stamp
+        action = {
+            "id": oid,
+            "idMemberCreator": who.trello_member_id,
+            "data": data,
+            "appCreator": None,
+            "type": kind,
+            "date": date,
+            "limits": {},
+            "display": display,
+            "memberCreator": acts.member_creator(who),
+        }
+        self.actions.append(action)
+        fan_out(self, action, models)
+        return action
+
 
 def routes(state: SandboxState) -> list[BaseRoute]:
-    async def not_found(request: Request) -> Response:
-        return PlainTextResponse(f"Cannot {request.method} {request.url.path}", status_code=404)
+    """Every ``/1`` route: one endpoint that authenticates, rate-limits and dispatches."""
+    from leadsync.sandbox.trello_routes import starlette_routes
 
-    return [Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "HEAD"])]
+    return starlette_routes(state)

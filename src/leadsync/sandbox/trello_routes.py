@@ -1,0 +1,413 @@
+"""Trello's ``/1`` routes: boards, lists, cards, actions, members, tokens and batch, and the one
+Starlette endpoint that authenticates, rate-limits and dispatches every call to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from leadsync.sandbox import trello_actions as acts
+from leadsync.sandbox import trello_webhooks
+from leadsync.sandbox.app import tag_identity
+from leadsync.sandbox.clock import iso_ms
+from leadsync.sandbox.trello import CardRow, TrelloWorld
+from leadsync.sandbox.trello_http import (
+    HEX24,
+    MAX_TEXT,
+    SHORT_LINK,
+    Ctx,
+    Router,
+    TrelloError,
+    authenticate,
+    express_404,
+    invalid_value,
+    not_found,
+    parse_date,
+    read_params,
+)
+
+if TYPE_CHECKING:
+    from leadsync.sandbox.state import Identity, SandboxState
+
+CARD_FILTERS = ("all", "closed", "none", "open", "visible", "complete", "incomplete")
+LIST_FILTERS = ("all", "closed", "none", "open")
+MAX_BATCH = 10
+
+
+def project(
+    full: dict[str, Any], fields: str | None, extra: dict[str, Callable[[], Any]] | None = None
+) -> dict[str, Any]:
+    """``fields=all`` (the default) or a comma list; ``id`` is always there. Names the model does not have
+    are left out (whether Trello refuses them is UNVERIFIED)."""
+    if fields is None or fields == "all":
+        return dict(full)
+    shown = {"id": full["id"]}
+    for name in (f.strip() for f in fields.split(",")):
+        if name in full:
+            shown[name] = full[name]
+        elif extra and name in extra:
+            shown[name] = extra[name]()
+    return shown
+
+
+def _world(ctx: Ctx) -> TrelloWorld:
+    return ctx.state.trello
+
+
+def _card_filter(world: TrelloWorld, name: str, allowed: tuple[str, ...]) -> Callable[[CardRow], bool]:
+    """``visible`` is open cards on open lists, so archived cards only show with ``all``/``closed``."""
+    if name not in allowed:
+        raise invalid_value("filter")
+    tests: dict[str, Callable[[CardRow], bool]] = {
+        "all": lambda c: True,
+        "closed": lambda c: c.closed,
+        "none": lambda c: False,
+        "open": lambda c: not c.closed,
+        "visible": lambda c: not c.closed and not world.lists[c.id_list].closed,
+        "complete": lambda c: c.due_complete,
+        "incomplete": lambda c: not c.due_complete,
+    }
+    return tests[name]
+
+
+def _cards(
+    ctx: Ctx, cards: list[CardRow], filter_name: str, allowed: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Filtered, bounded by ``since``/``before`` (by id: creation order; UNVERIFIED for cards, it is how
+    Trello pages collections), cut at ``limit`` (1..1000) and projected by ``fields``."""
+    world = _world(ctx)
+    keep = _card_filter(world, filter_name, allowed)
+    bounds = acts.window(ctx, {c.id: c.seq for c in world.cards.values()})
+    limit = ctx.integer("limit", 0, 1, acts.MAX_ACTIONS)  # 0: not given, no cut
+    chosen = [c for c in cards if keep(c) and all(b(c.seq, c.id) for b in bounds)]
+    chosen = chosen[:limit] if limit else chosen
+    fields = ctx.text("fields")
+    return [project(world.card_json(c), fields) for c in chosen]
+
+
+# ---- boards ------------------------------------------------------------------------------------------
+
+
+async def get_board(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    board = world.board(ctx.path["id"], ctx.identity)
+    shown = project(
+        world.board_json(board), ctx.text("fields"), {"limits": lambda: world.board_limits(board)}
+    )
+    if (lists := ctx.text("lists") or "none") != "none":
+        sub = Ctx(ctx.state, ctx.identity, {"filter": lists, "fields": ctx.text("list_fields")}, ctx.path)
+        shown["lists"] = await board_lists(sub)
+    if (cards := ctx.text("cards") or "none") != "none":
+        sub = Ctx(ctx.state, ctx.identity, {"fields": ctx.text("card_fields")}, ctx.path)
+        shown["cards"] = _cards(sub, world.cards_of_board(board.id), cards, CARD_FILTERS)
+    return shown
+
+
+async def board_lists(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    board = world.board(ctx.path["id"], ctx.identity)
+    name = ctx.text("filter") or "open"
+    if name not in LIST_FILTERS:
+        raise invalid_value("filter")
+    rows = [x for x in world.lists_of(board.id) if name == "all" or x.closed == (name == "closed")]
+    if name == "none":
+        rows = []
+    fields, cards = ctx.text("fields"), ctx.text("cards", "none") or "none"
+    shown = []
+    for lst in rows:
+        item = project(world.list_json(lst), fields)
+        if cards != "none":
+            sub = Ctx(ctx.state, ctx.identity, {"fields": ctx.text("card_fields")}, ctx.path)
+            item["cards"] = _cards(sub, world.cards_of_list(lst.id), cards, CARD_FILTERS)
+        shown.append(item)
+    return shown
+
+
+async def board_cards(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    board = world.board(ctx.path["id"], ctx.identity)
+    name = ctx.path.get("filter") or ctx.text("filter") or "visible"
+    if name not in CARD_FILTERS and (HEX24.match(name) or SHORT_LINK.match(name)):
+        # /boards/{id}/cards/{idCard}: one card of this board.
+        card = world.card(name, ctx.identity)
+        if card.id_board != board.id:
+            raise not_found()
+        return project(world.card_json(card), ctx.text("fields"))
+    return _cards(ctx, world.cards_of_board(board.id), name, CARD_FILTERS)
+
+
+async def board_actions(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    board = world.board(ctx.path["id"], ctx.identity)
+    return acts.query(ctx, [a for a in world.actions if a["data"].get("board", {}).get("id") == board.id])
+
+
+# ---- lists -------------------------------------------------------------------------------------------
+
+
+async def get_list(ctx: Ctx) -> Any:
+    return project(TrelloWorld.list_json(_world(ctx).list_(ctx.path["id"], ctx.identity)), ctx.text("fields"))
+
+
+async def list_cards(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    lst = world.list_(ctx.path["id"], ctx.identity)
+    return _cards(ctx, world.cards_of_list(lst.id), ctx.text("filter") or "open", LIST_FILTERS)
+
+
+async def create_list(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    name = ctx.text("name") or ""
+    if not 1 <= len(name) <= MAX_TEXT:
+        raise invalid_value("name")
+    board_ref = ctx.text("idBoard") or ""
+    if not HEX24.match(board_ref) or board_ref.lower() not in world.boards:
+        raise invalid_value("idBoard")
+    board = world.board(board_ref, ctx.identity)
+    return world.list_json(world.create_list(ctx.identity, board, name, ctx.params.get("pos")))
+
+
+# ---- cards -------------------------------------------------------------------------------------------
+
+
+def _text(ctx: Ctx, name: str, low: int) -> str:
+    """``name``/``desc`` within Trello's documented lengths. The 400 body for a bad length is UNVERIFIED:
+    the sandbox answers Trello's usual ``invalid value for <param>``."""
+    value = ctx.text(name) or ""
+    if not low <= len(value) <= MAX_TEXT:
+        raise invalid_value(name)
+    return value
+
+
+def _date(ctx: Ctx, name: str) -> str | None:
+    value = ctx.text(name)
+    if value in (None, "", "null"):
+        return None
+    return iso_ms(parse_date(value, name))
+
+
+def _target_list(ctx: Ctx, ref: str | None) -> str:
+    world = _world(ctx)
+    if not ref or not HEX24.match(ref) or ref.lower() not in world.lists:
+        raise invalid_value("idList")
+    return world.list_(ref, ctx.identity).id
+
+
+async def get_card(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    card = world.card(ctx.path["id"], ctx.identity)
+    shown = project(world.card_json(card), ctx.text("fields"))
+    if ctx.flag("list", False):
+        shown["list"] = world.list_json(world.lists[card.id_list])
+    if ctx.flag("board", False):
+        shown["board"] = world.board_json(world.boards[card.id_board])
+    return shown
+
+
+async def create_card(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    lst = world.lists[_target_list(ctx, ctx.text("idList"))]
+    values: dict[str, Any] = {"name": _text(ctx, "name", 0), "desc": _text(ctx, "desc", 0)}
+    values["pos"] = world.place(ctx.params.get("pos"), [c.pos for c in world.cards_of_list(lst.id)], "bottom")
+    values["due"], values["start"] = _date(ctx, "due"), _date(ctx, "start")
+    values["dueComplete"] = ctx.flag("dueComplete", False)
+    values["idMembers"], values["idLabels"] = ctx.id_list("idMembers"), ctx.id_list("idLabels")
+    return world.card_json(world.create_card(ctx.identity, lst, values))
+
+
+async def update_card(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    card = world.card(ctx.path["id"], ctx.identity)
+    changes: dict[str, Any] = {}
+    if ctx.has("name"):
+        changes["name"] = _text(ctx, "name", 1)
+    if ctx.has("desc"):
+        changes["desc"] = _text(ctx, "desc", 0)
+    if ctx.has("closed"):
+        changes["closed"] = ctx.flag("closed", card.closed)
+    if ctx.has("idList"):
+        changes["idList"] = _target_list(ctx, ctx.text("idList"))
+    if ctx.has("idBoard"):
+        board_ref = ctx.text("idBoard") or ""
+        if not HEX24.match(board_ref) or board_ref.lower() not in world.boards:
+            raise invalid_value("idBoard")
+        board = world.board(board_ref, ctx.identity)
+        if "idList" in changes and world.lists[changes["idList"]].id_board != board.id:
+            raise invalid_value("idList")
+        if "idList" not in changes and board.id != card.id_board:
+            # A board alone sends the card to that board's first open list (UNVERIFIED).
+            first = next((x for x in world.lists_of(board.id) if not x.closed), None)
+            if first is None:
+                raise invalid_value("idList")
+            changes["idList"] = first.id
+    if ctx.has("pos"):
+        target = changes.get("idList", card.id_list)
+        siblings = [c.pos for c in world.cards_of_list(target) if c.id != card.id]
+        changes["pos"] = world.place(ctx.params["pos"], siblings, "bottom")
+    for name in ("due", "start"):
+        if ctx.has(name):
+            changes[name] = _date(ctx, name)
+    if ctx.has("dueComplete"):
+        changes["dueComplete"] = ctx.flag("dueComplete", card.due_complete)
+    for name in ("idMembers", "idLabels"):
+        if ctx.has(name):
+            changes[name] = ctx.id_list(name) or []
+    world.update_card(ctx.identity, card, changes)
+    return world.card_json(card)
+
+
+async def delete_card(ctx: Ctx) -> Any:
+    world = _world(ctx)
+    world.delete_card(ctx.identity, world.card(ctx.path["id"], ctx.identity))
+    return {"limits": {}}  # the usual body; the reference marks it UNVERIFIED
+
+
+async def card_actions(ctx: Ctx) -> Any:
+    """Trello's documented default filter for a card's actions is ``commentCard, updateCard:idList``."""
+    world = _world(ctx)
+    card = world.card(ctx.path["id"], ctx.identity)
+    mine = [a for a in world.actions if a["data"].get("card", {}).get("id") == card.id]
+    return acts.query(ctx, mine, default_filter="commentCard,updateCard:idList")
+
+
+# ---- members and tokens ------------------------------------------------------------------------------
+
+
+def _member_json(ctx: Ctx, who: Identity) -> dict[str, Any]:
+    full = {
+        "id": who.trello_member_id,
+        "username": who.trello_username,
+        "fullName": who.full_name,
+        "initials": "".join(p[0] for p in who.full_name.split()[:2]).upper(),
+        "avatarHash": None,
+        "avatarUrl": None,
+        "bio": "",
+        "confirmed": True,
+        "memberType": "normal",
+        "url": f"https://trello.com/{who.trello_username}",
+        "idBoards": [b.id for b in _world(ctx).accessible_boards(who)],
+    }
+    if who == ctx.identity:
+        full["email"] = who.email  # a member's email shows only to themselves
+    return project(full, ctx.text("fields"))
+
+
+async def get_member(ctx: Ctx) -> Any:
+    ref = ctx.path["id"]
+    if ref == "me":
+        return _member_json(ctx, ctx.identity)
+    for who in ctx.state.identities.values():
+        if ref in (who.trello_member_id, who.trello_username):
+            return _member_json(ctx, who)
+    raise not_found()
+
+
+async def my_boards(ctx: Ctx) -> Any:
+    if ctx.path["id"] not in ("me", ctx.identity.trello_member_id, ctx.identity.trello_username):
+        raise TrelloError(401, "unauthorized member permission requested")
+    world = _world(ctx)
+    name = ctx.text("filter") or "all"
+    boards = [
+        b for b in world.accessible_boards(ctx.identity) if name == "all" or b.closed == (name == "closed")
+    ]
+    return [project(world.board_json(b), ctx.text("fields")) for b in boards]
+
+
+async def token_member(ctx: Ctx) -> Any:
+    if ctx.path["token"] != ctx.identity.trello_token:
+        raise TrelloError(401, "unauthorized token")
+    return _member_json(ctx, ctx.identity)
+
+
+# ---- batch -------------------------------------------------------------------------------------------
+
+
+async def batch(ctx: Ctx) -> Any:
+    """Up to 10 GET routes (without ``/1``), comma-separated; a route's own commas come encoded as
+    ``%2C``. Each answer is ``{"<status>": body}`` in order; nested batch routes are left out ("ignored").
+    Error items carry the same body as the route alone would (their shape is UNVERIFIED), and the batch
+    counts as one request against the rate limits (per-route counting is UNVERIFIED)."""
+    routes = [r.strip() for r in (ctx.text("urls") or "").split(",") if r.strip()]
+    if not routes or len(routes) > MAX_BATCH:
+        raise invalid_value("urls")  # the wording for too many routes is UNVERIFIED
+    answers = []
+    for route in routes:
+        if route[:3].lower() == "%2f":
+            route = unquote(route)
+        parts = urlsplit(route)
+        path = unquote(parts.path)
+        if path.strip("/").split("/")[0] == "batch":
+            continue
+        matched = ROUTER.match("GET", path)
+        if matched is None:
+            answers.append({"404": express_404("GET", f"/1{path}").body})
+            continue
+        handler, path_params = matched
+        sub = Ctx(ctx.state, ctx.identity, dict(parse_qsl(parts.query, keep_blank_values=True)), path_params)
+        try:
+            answers.append({"200": await handler(sub)})
+        except TrelloError as exc:
+            answers.append({str(exc.status): exc.body})
+    return answers
+
+
+# ---- wiring ------------------------------------------------------------------------------------------
+
+
+def _router() -> Router:
+    router = Router()
+    router.add("GET", "/boards/{id}", get_board)
+    router.add("GET", "/boards/{id}/lists", board_lists)
+    router.add("GET", "/boards/{id}/cards", board_cards)
+    router.add("GET", "/boards/{id}/cards/{filter}", board_cards)
+    router.add("GET", "/boards/{id}/actions", board_actions)
+    router.add("POST", "/lists", create_list)
+    router.add("GET", "/lists/{id}", get_list)
+    router.add("GET", "/lists/{id}/cards", list_cards)
+    router.add("POST", "/cards", create_card)
+    router.add("GET", "/cards/{id}", get_card)
+    router.add("PUT", "/cards/{id}", update_card)
+    router.add("DELETE", "/cards/{id}", delete_card)
+    router.add("GET", "/cards/{id}/actions", card_actions)
+    router.add("GET", "/members/{id}", get_member)
+    router.add("GET", "/members/{id}/boards", my_boards)
+    router.add("GET", "/tokens/{token}/member", token_member)
+    router.add("GET", "/batch", batch)
+    trello_webhooks.register(router)
+    return router
+
+
+ROUTER = _router()
+
+
+def starlette_routes(state: SandboxState) -> list[BaseRoute]:
+    async def endpoint(request: Request) -> Response:
+        full_path = request.url.path
+        matched = ROUTER.match(request.method, "/" + request.path_params["rest"])
+        if matched is None:
+            return express_404(request.method, full_path).response()
+        handler, path_params = matched
+        try:
+            params = await read_params(request)
+            who = authenticate(state, params, request.headers.get("authorization"), path_params.get("token"))
+        except TrelloError as exc:
+            return exc.response()
+        tag_identity(request, who.name)
+        verdict = state.trello_limits.check(who.trello_key, who.trello_token, full_path, state.rate_scale)
+        if not verdict.ok:
+            body = {"error": verdict.error, "message": "Rate limit exceeded"}
+            return JSONResponse(body, status_code=429, headers=verdict.headers)
+        try:
+            response: Response = JSONResponse(await handler(Ctx(state, who, params, path_params)))
+        except TrelloError as exc:
+            response = exc.response()
+        response.headers.update(verdict.headers)
+        return response
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    return [Route("/{rest:path}", endpoint, methods=methods)]
