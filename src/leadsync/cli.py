@@ -34,8 +34,9 @@ app = typer.Typer(
 conflicts_app = typer.Typer(help="List conflicts, or resolve one.", invoke_without_command=True)
 app.add_typer(conflicts_app, name="conflicts")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output is read by programs and people alike: wide enough that ids are never cut.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 EXIT_RECORD_ERRORS, EXIT_CONFIG, EXIT_READ_FAILED = 1, 2, 3
 PROGRESS_THRESHOLD = 20  # writes in one cycle before a progress bar is worth showing

@@ -19,6 +19,7 @@ from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.http import ApiHttp, RequestCounter, RetryRules
 from leadsync.clients.pacing import Pacer
 from leadsync.clients.trello import TrelloClient
+from leadsync.desc import parse_lead_id
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.executor import Executor, Outcome, Progress
 from leadsync.models import Card, CardId, Lead, LeadId, ListId, Mapping, Side
@@ -29,6 +30,11 @@ from leadsync.store import Store
 log = logging.getLogger("leadsync.engine")
 
 AIRTABLE_PENALTY = 30.0  # seconds Airtable refuses requests after a 429
+WATERMARK_OVERLAP = timedelta(seconds=60)  # re-read a minute back: clocks differ, and commits land late
+CARD_ACTION_FILTER = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard"
+CURSOR_WATERMARK = "airtable.watermark"
+CURSOR_ACTION = "trello.last_action"
+CURSOR_FULL = "last_full_scan"
 
 
 @dataclass
@@ -40,6 +46,7 @@ class CycleResult:
     rate_limited: dict[str, int]
     plan: Plan
     dry_run: bool = False
+    mode: str = "full"
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -48,7 +55,7 @@ class CycleResult:
         return {
             "created": o.created, "moved": o.moved, "updated": o.updated, "archived": o.archived,
             "conflicts": o.conflicts, "skipped": o.skipped, "errors": o.errors,
-            "api_calls": self.api_calls, "rate_limited": self.rate_limited, "dry_run": self.dry_run,
+            "api_calls": self.api_calls, "rate_limited": self.rate_limited, "dry_run": self.dry_run, "mode": self.mode,
             "seconds": round(self.seconds, 3),
             "failures": o.failures,
             "reports": [{"kind": r.kind, "reason": r.reason, "lead_id": r.lead_id, "card_id": r.card_id}
@@ -128,9 +135,25 @@ class Engine:
                 self._mapping = Mapping({status: lists[name] for status, name in wanted.items()})
         return self._mapping
 
-    # ---- the cycle --------------------------------------------------------------------------------
+    # ---- reading ----------------------------------------------------------------------------------
+    def member_id(self) -> str:
+        """leadsync's own Trello member (its actions are echoes of its own writes)."""
+        cached = self.store.get_cursor("trello.member_id")
+        if cached is None:
+            cached = str(self.trello.me()["id"])
+            self.store.set_cursor("trello.member_id", cached)
+        return cached
+
     def read(self) -> Snapshot:
         """Both sides in full. A failed read raises :class:`ReadFailed`: never an empty side."""
+        return self._read_full()[0]
+
+    def _read_full(self) -> tuple[Snapshot, dict[str, str]]:
+        started = datetime.now(UTC)
+        try:
+            newest_action = self.trello.newest_action_id()
+        except ApiError as exc:
+            raise ReadFailed("Trello", exc) from exc
         try:
             leads = self.airtable.all_leads()
         except ApiError as exc:
@@ -139,7 +162,94 @@ class Engine:
             cards = self.trello.cards()
         except ApiError as exc:
             raise ReadFailed("Trello", exc) from exc
-        return Snapshot(leads, cards)
+        cursors = {CURSOR_WATERMARK: started.isoformat(), CURSOR_FULL: started.isoformat()}
+        if newest_action:
+            cursors[CURSOR_ACTION] = newest_action
+        return Snapshot(leads, cards), cursors
+
+    def _read_incremental(self, watermark: datetime, last_action: str) -> tuple[Snapshot, dict[str, str]]:
+        """Leads changed since the watermark (less an overlap) and cards touched by others' actions since
+        the last seen one: a constant number of requests when nothing changed."""
+        started = datetime.now(UTC)
+        try:
+            changed = self.airtable.changed_since(watermark - WATERMARK_OVERLAP)
+        except ApiError as exc:
+            raise ReadFailed("Airtable", exc) from exc
+        try:
+            actions = self.trello.actions(since=last_action, filter_=CARD_ACTION_FILTER)
+            me = self.member_id()
+        except ApiError as exc:
+            raise ReadFailed("Trello", exc) from exc
+        touched = {
+            CardId(cid)
+            for action in actions
+            if action.get("idMemberCreator") != me
+            and (cid := action.get("data", {}).get("card", {}).get("id"))
+        }
+        snapshot = self.read_targets(set(changed), touched, prefetched=changed)
+        cursors = {CURSOR_WATERMARK: started.isoformat()}
+        if actions:
+            cursors[CURSOR_ACTION] = str(actions[0]["id"])
+        return snapshot, cursors
+
+    def read_targets(
+        self, lead_ids: set[LeadId], card_ids: set[CardId], prefetched: dict[LeadId, Lead] | None = None
+    ) -> Snapshot:
+        """The named leads and cards, with each one's counterpart (by link, or by the card's ``Lead ID``)."""
+        pairs = self.store.pairs()
+        lead_ids, card_ids = set(lead_ids), set(card_ids)
+        card_ids |= {pairs[lid].card_id for lid in lead_ids if lid in pairs}
+        try:
+            cards, gone_cards = self.trello.get_cards(card_ids)
+        except ApiError as exc:
+            raise ReadFailed("Trello", exc) from exc
+        by_card = {b.card_id: lid for lid, b in pairs.items()}
+        for card in cards.values():
+            if card.id in by_card:
+                lead_ids.add(by_card[card.id])
+            claimed = parse_lead_id(card.desc)
+            if claimed:
+                lead_ids.add(claimed)
+        for cid in gone_cards:
+            if cid in by_card:
+                lead_ids.add(by_card[cid])
+        leads = dict(prefetched or {})
+        try:
+            leads.update(self.airtable.get_leads(lead_ids - leads.keys()))
+        except ApiError as exc:
+            raise ReadFailed("Airtable", exc) from exc
+        more = {pairs[lid].card_id for lid in leads if lid in pairs} - cards.keys() - gone_cards
+        if more:
+            try:
+                extra, extra_gone = self.trello.get_cards(more)
+            except ApiError as exc:
+                raise ReadFailed("Trello", exc) from exc
+            cards.update(extra)
+            gone_cards |= extra_gone
+        # A lead asked for by id and not returned does not exist (the query itself succeeded).
+        gone_leads = frozenset(lid for lid in lead_ids if lid not in leads)
+        return Snapshot(
+            leads,
+            cards,
+            leads_complete=False,
+            cards_complete=False,
+            deleted_leads=gone_leads,
+            deleted_cards=frozenset(gone_cards),
+        )
+
+    def _choose_read(self, full: bool) -> tuple[str, Snapshot, dict[str, str]]:
+        watermark = self.store.get_cursor(CURSOR_WATERMARK)
+        last_action = self.store.get_cursor(CURSOR_ACTION)
+        last_full = self.store.get_cursor(CURSOR_FULL)
+        every = self.settings.LEADSYNC_FULL_SCAN_EVERY
+        due = last_full is None or (
+            every > 0 and datetime.now(UTC) - datetime.fromisoformat(last_full) > timedelta(seconds=every)
+        )
+        if full or due or watermark is None or last_action is None or self.store.intents():
+            snapshot, cursors = self._read_full()
+            return "full", snapshot, cursors
+        snapshot, cursors = self._read_incremental(datetime.fromisoformat(watermark), last_action)
+        return "incremental", snapshot, cursors
 
     def latest_winners(self, snapshot: Snapshot, mapping: Mapping) -> dict[LeadId, Side]:
         """For each status conflict, the side whose change is the later by each API's own timestamp:
@@ -175,32 +285,57 @@ class Engine:
     def run_cycle(
         self,
         *,
-        full: bool = True,
+        full: bool = False,
         dry_run: bool = False,
+        targets: tuple[set[LeadId], set[CardId]] | None = None,
         progress: Callable[[int], Progress] | None = None,
         lock_wait: float = 60.0,
     ) -> CycleResult:
-        """One two-way cycle under the store's lock (one cycle at a time, across processes)."""
+        """One two-way cycle under the store's lock (one cycle at a time, across processes).
+
+        ``targets`` limits the cycle to the named leads and cards (webhook events); otherwise it is
+        incremental, or full on ``full``, on schedule, and when an interrupted create must be checked.
+        """
         started = time.monotonic()
+        calls_before, limited_before = self.counter.summary(), dict(self.counter.rate_limited)
         with self.store.lock("cycle", wait=lock_wait):
-            cycle_id = None if dry_run else self.store.start_cycle("full" if full else "incremental")
-            ok = False
+            mapping = self.mapping()
+            cursors: dict[str, str] = {}
+            if targets is not None:
+                mode, snapshot = "targeted", self.read_targets(*targets)
+            else:
+                mode, snapshot, cursors = self._choose_read(full)
+            cycle_id = None if dry_run else self.store.start_cycle(mode)
             result: CycleResult | None = None
             try:
-                result = self._cycle(dry_run, progress)
+                result = self._cycle(mapping, snapshot, dry_run, progress)
+                result.mode = mode
                 result.seconds = time.monotonic() - started
-                ok = result.outcome.errors == 0
+                # This cycle's requests (the engine's counter runs across the cycles of a process).
+                result.api_calls = {
+                    api: {kind: n - calls_before[api][kind] for kind, n in kinds.items()}
+                    for api, kinds in self.counter.summary().items()
+                }
+                result.rate_limited = {
+                    api: n - limited_before.get(api, 0)
+                    for api, n in self.counter.rate_limited.items()
+                    if n - limited_before.get(api, 0)
+                }
+                if not dry_run and result.outcome.errors == 0:
+                    # Cursors advance only when every change they cover was applied.
+                    for name, value in cursors.items():
+                        self.store.set_cursor(name, value)
                 return result
             finally:
                 if cycle_id is not None:
                     summary: dict[str, object] = result.as_json() if result else {"error": "cycle stopped"}
                     summary.pop("reports", None)
-                    self.store.finish_cycle(cycle_id, summary, ok)
+                    self.store.finish_cycle(cycle_id, summary, bool(result and result.outcome.errors == 0))
 
-    def _cycle(self, dry_run: bool, progress: Callable[[int], Progress] | None) -> CycleResult:
+    def _cycle(
+        self, mapping: Mapping, snapshot: Snapshot, dry_run: bool, progress: Callable[[int], Progress] | None
+    ) -> CycleResult:
         cycle_started = datetime.now(UTC)
-        mapping = self.mapping()
-        snapshot = self.read()
         policy = self.settings.LEADSYNC_CONFLICT_POLICY
         winners = self.latest_winners(snapshot, mapping) if policy is ConflictPolicy.LATEST else {}
         the_plan = plan(

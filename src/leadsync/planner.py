@@ -35,6 +35,14 @@ class Snapshot:
     cards: MappingABC[CardId, Card]
     leads_complete: bool = True
     cards_complete: bool = True
+    deleted_leads: frozenset[LeadId] = frozenset()  # known gone, even in an incomplete read
+    deleted_cards: frozenset[CardId] = frozenset()
+
+    def lead_gone(self, lead_id: LeadId) -> bool:
+        return lead_id not in self.leads and (self.leads_complete or lead_id in self.deleted_leads)
+
+    def card_gone(self, card_id: CardId) -> bool:
+        return card_id not in self.cards and (self.cards_complete or card_id in self.deleted_cards)
 
 
 # ---- operations ------------------------------------------------------------------------------------
@@ -158,7 +166,7 @@ def status_conflicts(
 
 def _unchanged_lead(snapshot: Snapshot, base: Base) -> Lead | None:
     """An incremental read leaves out unchanged leads: they still hold the base's values."""
-    if snapshot.leads_complete:
+    if snapshot.lead_gone(base.lead_id):
         return None
     status = None if base.status == UNKNOWN_STATUS else base.status
     return Lead(base.lead_id, base.name, base.email, status, base.source)
@@ -211,7 +219,7 @@ def _plan_pair(
     store: dict[str, Any] = {}
 
     # Presence: deleted leads archive their card; deleted or archived cards leave the lead alone.
-    if lead is None and snapshot.leads_complete and not base.lead_deleted:
+    if snapshot.lead_gone(base.lead_id) and not base.lead_deleted:
         if card is not None and not card.closed and not base.card_deleted:
             ops.append(
                 UpdateCard(
@@ -225,7 +233,7 @@ def _plan_pair(
             )
         else:
             gone: dict[str, Any] = {"lead_deleted": True}
-            if card is None and snapshot.cards_complete:
+            if snapshot.card_gone(base.card_id):
                 gone["card_deleted"] = True
             elif card is not None and card.closed:
                 gone["card_closed"] = True
@@ -234,7 +242,7 @@ def _plan_pair(
     if lead is not None and base.lead_deleted:
         store["lead_deleted"] = False  # restored in Airtable; the card stays archived until un-archived
     if card is None:
-        if snapshot.cards_complete and not base.card_deleted:
+        if snapshot.card_gone(base.card_id) and not base.card_deleted:
             ops.append(
                 UpdateBase(base.lead_id, {"card_deleted": True}, "card deleted in Trello; lead left alone")
             )

@@ -361,6 +361,7 @@ def test_a_failed_read_exits_3_and_writes_nothing(
     assert "Nothing was written" in run.stderr
     assert not [r for r in sandbox.requests(since=seen) if r["method"] in ("POST", "PUT", "PATCH", "DELETE")
                 and not r["path"].endswith("/listRecords")]  # fmt: skip
+    sandbox.control("DELETE", "/faults")
     assert person.cards() == []
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from leadsync.clients.http import ApiHttp
+from leadsync.errors import ServerError
 from leadsync.models import Card, CardId, ListId
 
 CARD_FIELDS = "id,name,desc,idList,closed"
@@ -45,6 +46,12 @@ class TrelloClient:
             )
         return self._board_id
 
+    def newest_action_id(self) -> str | None:
+        page = self.http.request(
+            "GET", f"/1/boards/{self.board_id}/actions", params={"limit": 1, "fields": "id"}
+        )
+        return str(page[0]["id"]) if page else None
+
     def me(self) -> dict[str, Any]:
         result: dict[str, Any] = self.http.request(
             "GET", "/1/members/me", params={"fields": "id,username,fullName"}
@@ -65,20 +72,31 @@ class TrelloClient:
         raw = self.http.request("GET", f"/1/boards/{self.board_id}/cards/all", params={"fields": CARD_FIELDS})
         return {card.id: card for card in map(to_card, raw)}
 
-    def get_cards(self, ids: Iterable[CardId]) -> dict[CardId, Card]:
-        """The given cards (10 per batch request); cards that are gone are left out."""
-        wanted = list(ids)
-        out: dict[CardId, Card] = {}
+    def get_cards(self, ids: Iterable[CardId]) -> tuple[dict[CardId, Card], set[CardId]]:
+        """The given cards, 10 per batch request, and the ids Trello says are gone (404 / invalid id).
+
+        Any other per-route failure raises: a failed read is never taken for a deleted card.
+        """
+        wanted = list(dict.fromkeys(ids))
+        found: dict[CardId, Card] = {}
+        gone: set[CardId] = set()
+        fields = CARD_FIELDS.replace(",", "%2C")
         for i in range(0, len(wanted), 10):
-            urls = ",".join(
-                f"/cards/{cid}?fields={CARD_FIELDS.replace(',', '%2C')}" for cid in wanted[i : i + 10]
-            )
-            for item in self.http.request("GET", "/1/batch", params={"urls": urls}):
-                body = item.get("200")
-                if isinstance(body, dict) and "id" in body:
+            chunk = wanted[i : i + 10]
+            urls = ",".join(f"/cards/{cid}?fields={fields}" for cid in chunk)
+            items = self.http.request("GET", "/1/batch", params={"urls": urls})
+            for cid, item in zip(chunk, items, strict=True):
+                status, body = next(iter(item.items()))
+                if status == "200" and isinstance(body, dict):
                     card = to_card(body)  # type: ignore[arg-type]
-                    out[card.id] = card
-        return out
+                    found[card.id] = card
+                elif status in ("404", "400"):
+                    gone.add(cid)
+                else:
+                    raise ServerError(
+                        "trello", "GET", f"/1/batch (/cards/{cid})", int(status), str(body)[:300]
+                    )
+        return found, gone
 
     def create_card(self, list_id: str, name: str, desc: str) -> Card:
         raw = self.http.request(

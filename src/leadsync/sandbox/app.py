@@ -165,6 +165,9 @@ def _control_routes(state: SandboxState) -> list[Route]:
                     state.dispatcher.reorder_max_ms = float(spec["webhook_reorder_max_ms"])
                 if "airtable_ping_retry_delays" in spec:
                     state.airtable_ping_retry_delays = [float(x) for x in spec["airtable_ping_retry_delays"]]
+                if "person_rate_limited" in spec:
+                    state.person_rate_limited = bool(spec["person_rate_limited"])
+                    state.apply_person_exemption()
                 if "trello_retry_delays" in spec:
                     state.trello_retry_delays = [float(x) for x in spec["trello_retry_delays"]]
             except (TypeError, ValueError, json.JSONDecodeError) as exc:
@@ -177,6 +180,7 @@ def _control_routes(state: SandboxState) -> list[Route]:
                 "webhook_reorder_max_ms": state.dispatcher.reorder_max_ms,
                 "airtable_ping_retry_delays": state.airtable_ping_retry_delays,
                 "trello_retry_delays": state.trello_retry_delays,
+                "person_rate_limited": state.person_rate_limited,
             }
         )
 

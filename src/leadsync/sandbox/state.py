@@ -98,8 +98,10 @@ class SandboxState:
         self.person = self._make_identity("person", "Pat Person", "pat@example.com")
         self.identities = {i.name: i for i in (self.leadsync, self.person)}
         self.trello_secrets = {i.trello_key: self.hex(64) for i in (self.leadsync, self.person)}
+        self.person_rate_limited = False
         self.airtable_limits = AirtableLimits(self.clock)
         self.trello_limits = TrelloLimits(self.clock)
+        self.apply_person_exemption()
         self.faults: list[FaultRule] = []
         self.log: list[LogEntry] = []
         self._seq = 0
@@ -178,6 +180,13 @@ class SandboxState:
         self.log.clear()
         self.airtable_limits = AirtableLimits(self.clock)
         self.trello_limits = TrelloLimits(self.clock)
+        self.apply_person_exemption()
+
+    def apply_person_exemption(self) -> None:
+        """The person stands for a human editing in the UI, whose edits don't count against API limits,
+        unless ``person_rate_limited`` (tests of a person's own API traffic)."""
+        self.airtable_limits.exempt = set() if self.person_rate_limited else {self.person.airtable_token}
+        self.trello_limits.exempt = set() if self.person_rate_limited else {self.person.trello_token}
 
     def settings(self) -> dict[str, str]:
         """The ``KEY=VALUE`` settings leadsync needs, and the person's credentials."""
