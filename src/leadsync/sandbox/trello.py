@@ -90,10 +90,13 @@ class TrelloWorld:
         self.actions: list[dict[str, Any]] = []  # oldest first; served newest first
         self.webhooks: dict[str, WebhookRow] = {}
         self._card_seq = 0
+        # Like a Mongo process's 5 random bytes: fixed, so that ids made in the same second still grow
+        # with the counter (state.trello_id() draws fresh random bytes each time).
+        self._machine = state.hex(10)
         board = self.add_board("Lead Tasks", [state.leadsync, state.person])
         self.board_id = board.id
         for i, name in enumerate(LIST_NAMES):
-            row = ListRow(state.trello_id(), name, board.id, 16384.0 * (i + 1))
+            row = ListRow(self.new_id()[0], name, board.id, 16384.0 * (i + 1))
             self.lists[row.id] = row
         self.list_ids = {row.name: row.id for row in self.lists.values()}
 
@@ -107,8 +110,10 @@ class TrelloWorld:
 
     # ---- ids and time ------------------------------------------------------------------------------
     def new_id(self) -> tuple[str, str]:
-        """A fresh ObjectId and the ISO date of that moment: its embedded second plus milliseconds."""
-        oid = self.state.trello_id()
+        """A fresh ObjectId (creation second, fixed machine part, growing counter) and the ISO date of
+        that moment: its embedded second plus milliseconds."""
+        made = self.state.trello_id()
+        oid = made[:8] + self._machine + made[18:]
         second = int(oid[:8], 16)
         millis = min(999, max(0, int((self.state.clock.time() - second) * 1000)))
         moment = datetime.fromtimestamp(second, tz=UTC).replace(microsecond=millis * 1000)
