@@ -1,3 +1,3 @@
 """Shared fixtures live in plugin modules so that each concern owns its file."""
 
-pytest_plugins = ["tests.fixtures_db", "tests.fixtures_sandbox"]
+pytest_plugins = ["tests.fixtures_db", "tests.fixtures_sandbox", "tests.fixtures_server"]

@@ -66,12 +66,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'state' / 'leadsync.db'}"
         return
     admin: URL = request.getfixturevalue("postgres_admin_url")
+    yield from _fresh_database(admin)
+
+
+def _fresh_database(admin: URL) -> Iterator[str]:
     name = f"leadsync_test_{uuid.uuid4().hex[:16]}"
     _execute_autocommit(admin, f'CREATE DATABASE "{name}"')
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
         _execute_autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(postgres_admin_url: URL) -> Iterator[str]:
+    """A URL of an empty PostgreSQL database (skips with a reason when no server answers)."""
+    yield from _fresh_database(postgres_admin_url)
 
 
 @pytest.fixture

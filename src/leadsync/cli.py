@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from leadsync import logs
 from leadsync.engine import CycleResult, Engine
-from leadsync.errors import ConfigError, LockBusy, ReadFailed, StoreError
+from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
 from leadsync.models import LeadId, Side
 from leadsync.output import conflicts_table, print_result, status_report
@@ -277,6 +277,62 @@ def sandbox(
     err.print(f"sandbox serving Airtable (/v0) and Trello (/1) on {state.base_url}; Ctrl+C to stop")
     server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning", lifespan="on"))
     server.run(sockets=[sock])
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the webhook server: changes on either side reach the other within about a second."""
+    import uvicorn
+
+    from leadsync.server import create_server
+
+    settings = _settings()
+    if not settings.TRELLO_API_SECRET:
+        err.print("[yellow]TRELLO_API_SECRET is not set: Trello deliveries can't be verified and get 401.[/]")
+    app_ = create_server(settings)
+    err.print(f"leadsync serving webhooks on http://{host}:{port} (GET /health); Ctrl+C to stop")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+webhooks_app = typer.Typer(help="Register, list or unregister both APIs' webhooks for LEADSYNC_PUBLIC_URL.")
+app.add_typer(webhooks_app, name="webhooks")
+
+
+def _webhook_call(fn_name: str) -> None:
+    from leadsync import webhooks as wh
+
+    settings = _settings()
+    with _engine(settings) as engine:
+        try:
+            result = getattr(wh, fn_name)(engine)
+        except ConfigError as exc:
+            err.print(f"[bold red]Configuration error[/]: {exc}")
+            raise typer.Exit(EXIT_CONFIG) from None
+        except LeadsyncError as exc:
+            err.print(f"[bold red]Failed[/]: {exc}")
+            raise typer.Exit(EXIT_RECORD_ERRORS) from None
+    out.print(json.dumps(result, indent=2), markup=False)
+
+
+@webhooks_app.command("register")
+def webhooks_register() -> None:
+    """Create the Airtable (Leads table) and Trello (board) webhooks; needs 'leadsync serve' reachable."""
+    _webhook_call("register")
+
+
+@webhooks_app.command("list")
+def webhooks_list() -> None:
+    """Both APIs' webhooks, as they report them."""
+    _webhook_call("listing")
+
+
+@webhooks_app.command("unregister")
+def webhooks_unregister() -> None:
+    """Delete both webhooks and forget them."""
+    _webhook_call("unregister")
 
 
 @app.command()

@@ -45,6 +45,8 @@ _FIXES: dict[str, str] = {
     "LEADSYNC_CONFLICT_POLICY": "Use one of: latest, airtable, trello, manual",
     "LEADSYNC_PUBLIC_URL": "Give the https:// base URL at which 'leadsync serve' is reachable",
     "LEADSYNC_STATUS_LIST_NAMES": 'Give JSON like {"NEW":"NEW","CONTACTED":"Contacted",...}',
+    "LEADSYNC_SWEEP_INTERVAL": "Give the seconds between the server's healing sweeps (default 300, at least 1)",
+    "LEADSYNC_FULL_SCAN_EVERY": "Give the seconds between full scans (default 3600; 0 = only on --full)",
     "LEADSYNC_MAX_RETRY_SECONDS": "Give the most seconds to spend retrying one request (default 180)",
     "LEADSYNC_RATE_LIMIT_SCALE": "Leave it unset (1) against the real APIs; a sandbox started with --rate-scale F prints the F to use",
     "WEBHOOK_SECRET": "Set any long random string, and send it in the X-Webhook-Secret header",
@@ -93,7 +95,7 @@ class Settings(BaseSettings):
     LEADSYNC_MAX_RETRY_SECONDS: float = Field(default=180.0, ge=0)
     LEADSYNC_RATE_LIMIT_SCALE: float = Field(default=1.0, gt=0)
     LEADSYNC_FULL_SCAN_EVERY: int = Field(default=3600, ge=0)
-    LEADSYNC_SWEEP_INTERVAL: int = Field(default=300, ge=5)
+    LEADSYNC_SWEEP_INTERVAL: int = Field(default=300, ge=1)
 
     @field_validator("AIRTABLE_BASE_ID")
     @classmethod

@@ -1,0 +1,303 @@
+"""``leadsync serve``: the webhook server (FastAPI).
+
+Routes: ``GET /health``; ``HEAD``+``POST /webhook/trello`` (verified by ``X-Trello-Webhook``);
+``POST /webhook/airtable`` (verified by ``X-Airtable-Content-MAC``); ``POST /sync`` (a manual full
+trigger, only with the seed's ``X-Webhook-Secret``). A request is answered at once; one worker thread
+turns the events into targeted cycles, coalescing bursts, and runs a periodic incremental sweep that
+heals any missed event and keeps the Airtable webhook alive.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from leadsync import webhooks
+from leadsync.engine import Engine
+from leadsync.errors import LeadsyncError, LockBusy
+from leadsync.models import CardId, LeadId
+from leadsync.settings import Settings
+
+log = logging.getLogger("leadsync.server")
+
+MAX_BODY = 1 << 20  # 1 MiB: far above any real delivery
+DEBOUNCE = 0.05  # seconds to wait for more events of a burst before one cycle takes them all
+
+
+@dataclass
+class WorkerState:
+    pending_leads: set[LeadId] = field(default_factory=set)
+    pending_cards: set[CardId] = field(default_factory=set)
+    airtable_pings: int = 0
+    full_requested: bool = False
+    cycles: int = 0
+    events: int = 0
+    echoes: int = 0
+    last_error: str | None = None
+    last_cycle_at: str | None = None
+    last_sweep_at: str | None = None
+
+
+class SyncWorker:
+    """The one thread that runs cycles for this process (the store's lock serialises processes)."""
+
+    def __init__(self, engine: Engine, sweep_interval: float, debounce: float = DEBOUNCE) -> None:
+        self.engine = engine
+        self.sweep_interval = sweep_interval
+        self.debounce = debounce
+        self.state = WorkerState()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="leadsync-worker", daemon=True)
+        self._member: str | None = None
+
+    # ---- called by request handlers ------------------------------------------------------------------
+    def notify(self, *, leads: Iterable[LeadId] = (), cards: Iterable[CardId] = (),
+               airtable_ping: bool = False, full: bool = False) -> None:  # fmt: skip
+        with self._lock:
+            self.state.pending_leads.update(leads)
+            self.state.pending_cards.update(cards)
+            self.state.airtable_pings += airtable_ping
+            self.state.full_requested |= full
+            self.state.events += 1
+        self._wake.set()
+
+    def own_member(self) -> str | None:
+        if self._member is None:
+            try:
+                self._member = self.engine.member_id()
+            except LeadsyncError as exc:
+                log.warning("could not read leadsync's Trello member: %s", exc)
+        return self._member
+
+    # ---- the thread ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic()  # a sweep at start catches up on whatever happened while down
+        while not self._stop.is_set():
+            self._wake.wait(timeout=max(0.0, next_sweep - time.monotonic()))
+            if self._stop.is_set():
+                return
+            if self._wake.is_set():
+                time.sleep(self.debounce)  # let the rest of a burst arrive
+                self._wake.clear()
+                self._drain()
+            if time.monotonic() >= next_sweep:
+                self._sweep()
+                next_sweep = time.monotonic() + self.sweep_interval
+
+    def _take(self) -> tuple[set[LeadId], set[CardId], int, bool]:
+        with self._lock:
+            s = self.state
+            taken = (s.pending_leads, s.pending_cards, s.airtable_pings, s.full_requested)
+            s.pending_leads, s.pending_cards, s.airtable_pings, s.full_requested = set(), set(), 0, False
+            return taken
+
+    def _put_back(self, leads: set[LeadId], cards: set[CardId], pings: int, full: bool) -> None:
+        with self._lock:
+            self.state.pending_leads |= leads
+            self.state.pending_cards |= cards
+            self.state.airtable_pings += pings
+            self.state.full_requested |= full
+        self._wake.set()
+
+    def _drain(self) -> None:
+        leads, cards, pings, full = self._take()
+        if not (leads or cards or pings or full):
+            return
+        cursor_after: str | None = None
+        try:
+            if pings:
+                found, cursor_after = self._read_airtable_payloads()
+                leads |= found.leads
+                self.state.echoes += found.echoes
+            if full:
+                self._cycle(full=True)
+            elif leads or cards:
+                self._cycle(targets=(leads, cards))
+            if cursor_after is not None:
+                self.engine.store.set_cursor(webhooks.AIRTABLE_CURSOR, cursor_after)
+        except LockBusy:
+            self._put_back(leads, cards, pings, full)  # another process is mid-cycle: try again soon
+            time.sleep(0.2)
+        except LeadsyncError as exc:
+            # Events are hints: the next sweep reads every change since its watermark anyway.
+            self.state.last_error = str(exc)
+            log.error("event cycle failed (the next sweep will heal it): %s", exc)
+
+    def _read_airtable_payloads(self) -> tuple[webhooks.Targets, str | None]:
+        store = self.engine.store
+        hook_id = store.get_cursor(webhooks.AIRTABLE_ID)
+        table_id = store.get_cursor("airtable.table_id")
+        if not hook_id or not table_id:
+            return webhooks.Targets(), None
+        cursor = int(store.get_cursor(webhooks.AIRTABLE_CURSOR) or "1")
+        payloads: list[dict[str, Any]] = []
+        for number, payload in self.engine.airtable.payloads(hook_id, cursor):
+            payloads.append(payload)
+            cursor = number + 1
+        return webhooks.airtable_targets(payloads, table_id, None), str(cursor)
+
+    def _cycle(self, **kwargs: Any) -> None:
+        result = self.engine.run_cycle(lock_wait=30.0, **kwargs)
+        self.state.cycles += 1
+        self.state.last_cycle_at = datetime.now(UTC).isoformat()
+        self.state.last_error = "; ".join(result.outcome.failures) or None
+        o = result.outcome
+        if o.created or o.moved or o.updated or o.archived or o.conflicts or o.errors:
+            log.info("%s cycle: created %d, moved %d, updated %d, archived %d, conflicts %d, errors %d",
+                     result.mode, o.created, o.moved, o.updated, o.archived, o.conflicts, o.errors)  # fmt: skip
+
+    def _sweep(self) -> None:
+        try:
+            for note in webhooks.maintain(self.engine):
+                log.info("%s", note)
+            self._cycle()
+            self.state.last_sweep_at = datetime.now(UTC).isoformat()
+        except LockBusy:
+            pass
+        except LeadsyncError as exc:
+            self.state.last_error = str(exc)
+            log.error("sweep failed: %s", exc)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The raw body, or None when it passes MAX_BODY (checked while reading, not only by header)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | None = None,
+                  sweep_interval: float | None = None) -> FastAPI:  # fmt: skip
+    """The webhook server's app; its worker starts and stops with the app's lifespan."""
+    holder: dict[str, SyncWorker] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        engine = engine_factory() if engine_factory else Engine(settings)
+        worker = SyncWorker(engine, sweep_interval or float(settings.LEADSYNC_SWEEP_INTERVAL))
+        holder["worker"] = worker
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            engine.close()
+
+    app = FastAPI(title="leadsync", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    def worker() -> SyncWorker:
+        return holder["worker"]
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        w = worker()
+        store = w.engine.store
+        last = store.last_cycle()
+        return {
+            "status": "ok",
+            "last_cycle": None if last is None else {
+                "mode": last.mode, "started_at": last.started_at.isoformat(), "ok": last.ok,
+            },
+            "open_conflicts": len(store.open_conflicts()),
+            "webhooks": {
+                "airtable": store.get_cursor(webhooks.AIRTABLE_ID),
+                "airtable_expires": store.get_cursor(webhooks.AIRTABLE_EXPIRES),
+                "trello": store.get_cursor(webhooks.TRELLO_ID),
+            },
+            "worker": {
+                "events": w.state.events, "cycles": w.state.cycles, "echoes_ignored": w.state.echoes,
+                "last_cycle_at": w.state.last_cycle_at, "last_sweep_at": w.state.last_sweep_at,
+                "last_error": w.state.last_error,
+            },
+        }  # fmt: skip
+
+    @app.head("/webhook/trello")
+    def trello_head() -> Response:
+        return Response(status_code=200)
+
+    @app.post("/webhook/trello")
+    async def trello_delivery(request: Request) -> Response:
+        body = await _read_body(request)
+        if body is None:
+            return _problem(413, "body too large")
+        secret = settings.TRELLO_API_SECRET.get_secret_value() if settings.TRELLO_API_SECRET else ""
+        callback = worker().engine.store.get_cursor(webhooks.TRELLO_CALLBACK) or (
+            f"{settings.LEADSYNC_PUBLIC_URL}/webhook/trello" if settings.LEADSYNC_PUBLIC_URL else ""
+        )
+        if not webhooks.verify_trello(secret, body, callback, request.headers.get("x-trello-webhook")):
+            return _problem(401, "signature does not verify")
+        try:
+            event = json.loads(body)
+            targets = webhooks.trello_targets(event, worker().own_member())
+        except (ValueError, AttributeError, TypeError):
+            return _problem(400, "not a Trello webhook delivery")
+        if targets.echoes:
+            worker().state.echoes += targets.echoes
+        elif targets:
+            worker().notify(cards=targets.cards)
+        return Response(status_code=200)
+
+    @app.post("/webhook/airtable")
+    async def airtable_ping(request: Request) -> Response:
+        body = await _read_body(request)
+        if body is None:
+            return _problem(413, "body too large")
+        store = worker().engine.store
+        secret = store.get_cursor(webhooks.AIRTABLE_SECRET)
+        if not webhooks.verify_airtable(secret, body, request.headers.get("x-airtable-content-mac")):
+            return _problem(401, "MAC does not verify")
+        try:
+            ping = json.loads(body)
+            hook_id = ping["webhook"]["id"]
+        except (ValueError, KeyError, TypeError):
+            return _problem(400, "not an Airtable webhook notification")
+        if hook_id != store.get_cursor(webhooks.AIRTABLE_ID):
+            return _problem(400, "notification for an unknown webhook")
+        worker().notify(airtable_ping=True)
+        return Response(status_code=204)
+
+    @app.post("/sync")
+    async def manual_sync(request: Request) -> Response:
+        expected = settings.WEBHOOK_SECRET.get_secret_value() if settings.WEBHOOK_SECRET else ""
+        given = request.headers.get("x-webhook-secret", "")
+        if not expected:
+            return _problem(404, "manual trigger disabled: set WEBHOOK_SECRET to enable it")
+        if not hmac.compare_digest(expected.encode(), given.encode()):
+            return _problem(401, "X-Webhook-Secret missing or wrong")
+        worker().notify(full=True)
+        return JSONResponse({"status": "sync scheduled"}, status_code=202)
+
+    return app
