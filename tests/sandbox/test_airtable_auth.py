@@ -158,3 +158,14 @@ def test_the_request_log_names_the_identity_that_called(shared: RunningSandbox, 
     httpx.get(f"{shared.url}{leads_path(shared)}")
     log = [(r["who"], r["status"]) for r in shared.requests() if r["api"] == "airtable"]
     assert log == [("leadsync", 200), ("person", 200), (None, 401)]
+
+
+def test_whoami_names_the_user_behind_each_token(shared: RunningSandbox, client: httpx.Client) -> None:
+    person = {"Authorization": f"Bearer {shared.settings['PERSON_AIRTABLE_API_KEY']}"}
+    mine, theirs = client.get("/v0/meta/whoami").json(), client.get("/v0/meta/whoami", headers=person).json()
+    assert (mine["id"], mine["email"]) == (
+        shared.state.leadsync.airtable_user_id,
+        shared.state.leadsync.email,
+    )
+    assert theirs["id"] == shared.state.person.airtable_user_id
+    assert "data.records:write" in mine["scopes"]

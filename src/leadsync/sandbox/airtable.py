@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -49,6 +49,14 @@ __all__ = ["STATUS_CHOICES", "AirtableWorld", "FieldDef", "RecordRow", "TableDef
 STATUS_CHOICES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 MAX_URL_LENGTH = 16_000
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+SCOPES = [
+    "data.records:read",
+    "data.records:write",
+    "schema.bases:read",
+    "schema.bases:write",
+    "webhook:manage",
+    "user.email:read",
+]
 
 
 class AirtableWorld:
@@ -185,8 +193,7 @@ def _create_field(call: Call, table: TableDef) -> JSONResponse:
 
 def _segments(request: Request) -> list[str]:
     raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
-    parts = raw.split(b"?", 1)[0].decode("latin-1").split("/")
-    parts = [unquote(p) for p in parts if p]
+    parts = [unquote_to_bytes(p).decode("utf-8", "replace") for p in raw.split(b"?", 1)[0].split(b"/") if p]
     return parts[1:] if parts and parts[0] == "v0" else parts
 
 
@@ -209,6 +216,10 @@ def _base_of(parts: list[str]) -> str:
 def _dispatch(call: Call, parts: list[str]) -> Response:
     world, method, n = call.world, call.method, len(parts)
     base_id = _base_of(parts)
+    if parts == ["meta", "whoami"] and method == "GET":
+        # The token's user: what a client compares with webhook payloads' sourceMetadata.user.id.
+        identity = call.identity
+        return JSONResponse({"id": identity.airtable_user_id, "scopes": SCOPES, "email": identity.email})
     if parts[:2] == ["meta", "bases"] and n in (4, 6) and parts[3] == "tables":
         if base_id != world.base_id:
             raise model_not_found()
@@ -221,7 +232,7 @@ def _dispatch(call: Call, parts: list[str]) -> Response:
         if base_id != world.base_id:
             raise model_not_found()
         return _dispatch_webhooks(call, parts[3:])
-    if n in (2, 3):
+    if n in (2, 3) and parts[0] not in ("meta", "bases"):
         if base_id != world.base_id:
             raise model_not_found()
         table = world.table(parts[1])

@@ -18,7 +18,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 
 from leadsync.sandbox.clock import iso_ms
-from leadsync.sandbox.formula import parse_datetime
+from leadsync.sandbox.formula_values import parse_datetime
 
 if TYPE_CHECKING:
     from leadsync.sandbox.airtable import AirtableWorld

@@ -15,18 +15,30 @@ Grammar, lowest precedence first (the spreadsheet convention Airtable follows)::
     primary     := NUMBER | STRING | "{field}" | bare_field | NAME "(" args ")" | "(" comparison ")"
 
 Values are ``None`` (blank), ``bool``, ``int``/``float``, ``str``, aware ``datetime``, lists, or
-:data:`ERROR` (``#ERROR!``). Truthiness follows the reference: ``0``, ``false``, ``""``, ``NaN``,
-``[]``, blank and errors are false.
+:data:`ERROR` (``#ERROR!``); their semantics live in :mod:`leadsync.sandbox.formula_values`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
+
+from leadsync.sandbox.formula_values import (
+    ERROR,
+    UNITS,
+    arithmetic,
+    as_datetime,
+    compare,
+    number,
+    parse_datetime,
+    parse_with_format,
+    text,
+    truncate,
+    truthy,
+)
 
 __all__ = [
     "ERROR",
@@ -40,23 +52,6 @@ __all__ = [
 
 class FormulaError(ValueError):
     """The formula is not valid: a syntax error, an unknown function or field, or wrong arguments."""
-
-
-class _ErrorValue:
-    """``#ERROR!``: the result of an operation that has no meaningful value; always false."""
-
-    _instance: _ErrorValue | None = None
-
-    def __new__(cls) -> _ErrorValue:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "#ERROR!"
-
-
-ERROR = _ErrorValue()
 
 
 class FormulaRecord(Protocol):
@@ -311,230 +306,7 @@ class _Parser:
         return _Call(name, tuple(args))
 
 
-# ---- coercions -----------------------------------------------------------------------------------
-
-
-def truthy(value: Any) -> bool:
-    """Airtable's truthiness: 0, false, "", NaN, [], blank and errors are false."""
-    if value is None or value is ERROR:
-        return False
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    if isinstance(value, bool | int | float):
-        return value != 0
-    if isinstance(value, str | list):
-        return len(value) > 0
-    return True
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return _iso(value)
-    if isinstance(value, list):
-        return ", ".join(_text(v) for v in value)
-    return str(value)
-
-
-def _number(value: Any) -> float | int | None:
-    """The value as a number, or None when it has none (a non-numeric string)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value.strip()) if value.strip() else 0
-        except ValueError:
-            return None
-    return None
-
-
-def _iso(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_datetime(text: str) -> datetime | None:
-    """An ISO 8601 date or date-time (``Z``, offsets, or none for UTC) as an aware datetime."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-_MOMENT_TOKENS = (
-    ("YYYY", "%Y"),
-    ("YY", "%y"),
-    ("MMMM", "%B"),
-    ("MMM", "%b"),
-    ("MM", "%m"),
-    ("M", "%m"),
-    ("DD", "%d"),
-    ("D", "%d"),
-    ("HH", "%H"),
-    ("H", "%H"),
-    ("hh", "%I"),
-    ("h", "%I"),
-    ("mm", "%M"),
-    ("m", "%M"),
-    ("ss", "%S"),
-    ("s", "%S"),
-    ("SSS", "%f"),
-    ("A", "%p"),
-    ("a", "%p"),
-    ("ZZ", "%z"),
-    ("Z", "%z"),
-)
-
-
-def _parse_with_format(text: str, fmt: str) -> datetime | None:
-    """``DATETIME_PARSE(text, format)`` with the common moment.js tokens (and ``X``/``x`` epochs)."""
-    if fmt in ("X", "x"):
-        try:
-            seconds = float(text) / (1 if fmt == "X" else 1000)
-        except ValueError:
-            return None
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    out: list[str] = []
-    i = 0
-    while i < len(fmt):
-        if fmt[i] == "[":
-            end = fmt.find("]", i)
-            literal = fmt[i + 1 : end] if end != -1 else fmt[i + 1 :]
-            out.append(literal.replace("%", "%%"))
-            i = end + 1 if end != -1 else len(fmt)
-            continue
-        token = next((t for t in _MOMENT_TOKENS if fmt.startswith(t[0], i)), None)
-        if token is None:
-            out.append("%%" if fmt[i] == "%" else fmt[i])
-            i += 1
-        else:
-            out.append(token[1])
-            i += len(token[0])
-    try:
-        moment = datetime.strptime(text.strip(), "".join(out))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        return parse_datetime(value)
-    return None
-
-
-_UNITS = {
-    "millisecond": "ms",
-    "ms": "ms",
-    "second": "s",
-    "s": "s",
-    "minute": "m",
-    "m": "m",
-    "hour": "h",
-    "h": "h",
-    "day": "d",
-    "d": "d",
-    "week": "w",
-    "w": "w",
-    "month": "M",
-    "M": "M",
-    "quarter": "Q",
-    "Q": "Q",
-    "year": "y",
-    "y": "y",
-}
-
-
-def _truncate(moment: datetime, unit: str) -> datetime:
-    moment = moment.astimezone(UTC)
-    if unit == "ms":
-        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    steps = ("s", "m", "h", "d", "M", "y")
-    if unit == "w":
-        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-        return day - timedelta(days=(day.weekday() + 1) % 7)  # weeks start on Sunday
-    if unit == "Q":
-        return moment.replace(
-            month=(moment.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
-        )
-    level = steps.index(unit)
-    moment = moment.replace(microsecond=0)
-    if level >= 1:
-        moment = moment.replace(second=0)
-    if level >= 2:
-        moment = moment.replace(minute=0)
-    if level >= 3:
-        moment = moment.replace(hour=0)
-    if level >= 4:
-        moment = moment.replace(day=1)
-    if level >= 5:
-        moment = moment.replace(month=1)
-    return moment
-
-
 # ---- evaluation ----------------------------------------------------------------------------------
-
-
-def _compare(op: str, left: Any, right: Any) -> Any:
-    if left is ERROR or right is ERROR:
-        return ERROR
-    a: Any
-    b: Any
-    if isinstance(left, datetime) or isinstance(right, datetime):
-        a, b = _datetime(left), _datetime(right)
-        if a is None or b is None:
-            # A blank or unparseable side: only (in)equality has an answer.
-            same = a is None and b is None
-            return same if op == "=" else (not same if op == "!=" else False)
-    elif isinstance(left, int | float) or isinstance(right, int | float):
-        a, b = _number(left), _number(right)
-        if a is None or b is None:
-            a, b = _text(left), _text(right)
-    else:
-        a, b = _text(left), _text(right)
-    if op == "=":
-        return bool(a == b)
-    if op == "!=":
-        return bool(a != b)
-    if op == "<":
-        return bool(a < b)
-    if op == ">":
-        return bool(a > b)
-    if op == "<=":
-        return bool(a <= b)
-    return bool(a >= b)
-
-
-def _arithmetic(op: str, left: Any, right: Any) -> Any:
-    if left is ERROR or right is ERROR:
-        return ERROR
-    a, b = _number(left), _number(right)
-    if a is None or b is None:
-        return ERROR
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if b == 0:
-        return ERROR
-    return a / b
 
 
 class _Evaluator:
@@ -548,14 +320,14 @@ class _Evaluator:
         if isinstance(node, _FieldRef):
             return self.record.cell(node.field_id)
         if isinstance(node, _Negate):
-            return _arithmetic("-", 0, self.eval(node.operand))
+            return arithmetic("-", 0, self.eval(node.operand))
         if isinstance(node, _Binary):
             left, right = self.eval(node.left), self.eval(node.right)
             if node.op == "&":
-                return ERROR if ERROR in (left, right) else _text(left) + _text(right)
+                return ERROR if ERROR in (left, right) else text(left) + text(right)
             if node.op in ("+", "-", "*", "/"):
-                return _arithmetic(node.op, left, right)
-            return _compare(node.op, left, right)
+                return arithmetic(node.op, left, right)
+            return compare(node.op, left, right)
         return self.call(node)
 
     def call(self, node: _Call) -> Any:
@@ -596,26 +368,26 @@ class _Evaluator:
         if name == "NOW":
             return self.now
         if name == "TODAY":
-            return _truncate(self.now, "d")
+            return truncate(self.now, "d")
         if name in ("IS_AFTER", "IS_BEFORE", "IS_SAME"):
-            return self.date_compare(name, values)
+            return self.datecompare(name, values)
         if name == "DATETIME_PARSE":
             return self.datetime_parse(values)
         if name in ("FIND", "SEARCH"):
             return self.find(name, values)
         if name == "LOWER":
-            return _text(values[0]).lower()
+            return text(values[0]).lower()
         if name == "UPPER":
-            return _text(values[0]).upper()
+            return text(values[0]).upper()
         if name == "LEN":
-            return len(_text(values[0]))
+            return len(text(values[0]))
         if name == "TRIM":
-            return _text(values[0]).strip()
-        return "".join(_text(v) for v in values)  # CONCATENATE
+            return text(values[0]).strip()
+        return "".join(text(v) for v in values)  # CONCATENATE
 
     @staticmethod
-    def date_compare(name: str, values: list[Any]) -> Any:
-        a, b = _datetime(values[0]), _datetime(values[1])
+    def datecompare(name: str, values: list[Any]) -> Any:
+        a, b = as_datetime(values[0]), as_datetime(values[1])
         if a is None or b is None:
             return ERROR
         if name == "IS_AFTER":
@@ -623,11 +395,11 @@ class _Evaluator:
         if name == "IS_BEFORE":
             return a < b
         if len(values) == 3:
-            unit_name = _text(values[2]).strip()
-            unit = _UNITS.get(unit_name) or _UNITS.get(unit_name.lower().rstrip("s"))
+            unit_name = text(values[2]).strip()
+            unit = UNITS.get(unit_name) or UNITS.get(unit_name.lower().rstrip("s"))
             if unit is None:
                 return ERROR
-            return _truncate(a, unit) == _truncate(b, unit)
+            return truncate(a, unit) == truncate(b, unit)
         return a == b
 
     @staticmethod
@@ -637,16 +409,16 @@ class _Evaluator:
             return value
         if value is None:
             return ERROR
-        text = _text(value)
-        fmt = _text(values[1]) if len(values) > 1 and values[1] is not None else ""
-        moment = _parse_with_format(text, fmt) if fmt else None
-        moment = moment or parse_datetime(text)
+        raw = text(value)
+        fmt = text(values[1]) if len(values) > 1 and values[1] is not None else ""
+        moment = parse_with_format(raw, fmt) if fmt else None
+        moment = moment or parse_datetime(raw)
         return ERROR if moment is None else moment
 
     @staticmethod
     def find(name: str, values: list[Any]) -> Any:
-        needle, haystack = _text(values[0]), _text(values[1])
-        start = _number(values[2]) if len(values) == 3 else 1
+        needle, haystack = text(values[0]), text(values[1])
+        start = number(values[2]) if len(values) == 3 else 1
         if start is None:
             return ERROR
         begin = max(int(start) - 1, 0)
