@@ -62,6 +62,7 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="leadsync-worker", daemon=True)
         self._member: str | None = None
+        self._user: str | None = None
 
     # ---- called by request handlers ------------------------------------------------------------------
     def notify(self, *, leads: Iterable[LeadId] = (), cards: Iterable[CardId] = (),
@@ -155,7 +156,19 @@ class SyncWorker:
         for number, payload in self.engine.airtable.payloads(hook_id, cursor):
             payloads.append(payload)
             cursor = number + 1
-        return webhooks.airtable_targets(payloads, table_id, None), str(cursor)
+        return webhooks.airtable_targets(payloads, table_id, self.own_user()), str(cursor)
+
+    def own_user(self) -> str | None:
+        """leadsync's Airtable user: payloads it authored are echoes of its own writes."""
+        if self._user is None:
+            self._user = self.engine.store.get_cursor("airtable.user_id")
+        if self._user is None:
+            try:
+                self._user = self.engine.airtable.whoami()
+                self.engine.store.set_cursor("airtable.user_id", self._user)
+            except LeadsyncError as exc:
+                log.warning("could not read leadsync's Airtable user: %s", exc)
+        return self._user
 
     def _cycle(self, **kwargs: Any) -> None:
         result = self.engine.run_cycle(lock_wait=30.0, **kwargs)

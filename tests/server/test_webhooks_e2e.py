@@ -76,6 +76,7 @@ def test_own_writes_do_not_echo_into_more_writes(
     wait_until(lambda: served.health()["worker"]["events"] >= events, timeout=2)
     writes = leadsync_writes(sandbox, seen)
     assert [(w["method"], w["api"]) for w in writes] == [("PATCH", "airtable")]
+    wait_until(lambda: served.health()["worker"]["echoes_ignored"] >= 1)
 
 
 def test_a_burst_of_edits_converges_with_no_extra_writes(
@@ -260,3 +261,20 @@ def test_two_servers_on_one_postgresql_store_never_run_two_cycles_at_once(
         assert end is not None
         assert end <= next_start, "two cycles overlapped"
     assert len(person.cards("all")) == len(leads)
+
+
+def test_the_airtable_webhook_is_refreshed_before_it_expires(
+    leadsync: Leadsync, sandbox: RunningSandbox
+) -> None:
+    # Six days back on the sandbox's clock: the webhook it creates expires within a day of leadsync's now.
+    sandbox.control("POST", "/clock/advance", json={"seconds": -6 * 86400})
+    server = start_serve(leadsync, name="refresher", sweep="2")
+    try:
+        run = leadsync.run("webhooks", "register", env=leadsync.env(LEADSYNC_PUBLIC_URL=server.url))
+        assert run.code == 0, run.stderr
+        seen = len(sandbox.requests())
+        wait_until(lambda: any(str(r["path"]).endswith("/refresh") and r["status"] == 200
+                               for r in sandbox.requests(seen)), timeout=20)  # fmt: skip
+    finally:
+        server.stop()
+    assert "refreshed Airtable webhook" in server.log()

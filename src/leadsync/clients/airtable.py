@@ -150,6 +150,10 @@ class AirtableClient:
         record = self.http.request("POST", self._path, json_body={"fields": fields}, idempotent=False)
         return to_lead(record)
 
+    def whoami(self) -> str:
+        """The token's user id (webhook payloads name it as the author of leadsync's own writes)."""
+        return str(self.http.request("GET", "/v0/meta/whoami")["id"])
+
     # ---- schema and webhooks ----------------------------------------------------------------------
     def schema(self) -> dict[str, Any]:
         result: dict[str, Any] = self.http.request("GET", f"/v0/meta/bases/{self.base_id}/tables")
