@@ -288,9 +288,11 @@ class Store:
         conn.execute(insert(pairs).values(lead_id=base.lead_id, **_base_values(base)))
 
     def link(self, base: Base, *, reason: str) -> None:
-        """Record a new pair (adoption of an existing card, or a recovered create)."""
+        """Record a new pair (adoption of an existing card, or a recovered create), and clear the lead's
+        create intent with it: a linked lead has its card, so no create is pending any more."""
         with self._tx(f"link lead {base.lead_id} to card {base.card_id}") as conn:
             self._insert_pair(conn, base)
+            conn.execute(delete(intents).where(intents.c.lead_id == base.lead_id))
             conn.execute(
                 insert(activity).values(_activity_values("linked", base.lead_id, base.card_id, reason))
             )
