@@ -6,6 +6,7 @@ client injected from outside (tests hand it a transport to the sandbox; producti
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -63,6 +64,33 @@ class CycleResult:
         }  # fmt: skip
 
 
+class StorePacer(Pacer):
+    """A :class:`Pacer` whose window lives in the state store, so that every process on the store
+    (``serve``, ``poll``, a one-off ``sync``) shares one budget per base and per token, and a 429 seen
+    by one holds them all back."""
+
+    def __init__(self, store: Store, key: str, limit: int, window: float) -> None:
+        super().__init__(limit, window)
+        self.store = store
+        self.key = key
+
+    def acquire(self) -> float:
+        waited = 0.0
+        while (wait := self.store.take_rate_slot(self.key, self.limit, self.window)) > 0:
+            wait = min(wait, 0.5)  # look again soon: another process may release its pause
+            time.sleep(wait)
+            waited += wait
+        return waited
+
+    def pause(self, seconds: float) -> None:
+        if self.store.rate_slots_in_use(self.key, self.window) >= self.limit:
+            return  # our own requests (of any process) fill the window: acquire() already waits them out
+        self.store.pause_rate(self.key, seconds)
+
+    def penalize(self, seconds: float) -> None:
+        self.store.pause_rate(self.key, seconds)
+
+
 def _trello_headers(settings: Settings) -> dict[str, str]:
     key = settings.TRELLO_API_KEY.get_secret_value()
     token = settings.TRELLO_TOKEN.get_secret_value()
@@ -80,8 +108,11 @@ class Engine:
         self.store = store or Store.open(settings.LEADSYNC_DATABASE_URL)
         self.counter = RequestCounter()
         scale = settings.LEADSYNC_RATE_LIMIT_SCALE
-        self.airtable_pacer = Pacer(max(1, int(5 * scale)), 1.05)
-        self.trello_pacer = Pacer(max(1, int(100 * scale)), 10.5)
+        token_key = hashlib.sha256(settings.TRELLO_TOKEN.get_secret_value().encode()).hexdigest()[:16]
+        self.airtable_pacer = StorePacer(
+            self.store, f"airtable:{settings.AIRTABLE_BASE_ID}", max(1, int(5 * scale)), 1.05
+        )
+        self.trello_pacer = StorePacer(self.store, f"trello:{token_key}", max(1, int(100 * scale)), 10.5)
         self.airtable = AirtableClient(
             ApiHttp("airtable", self.http, settings.AIRTABLE_API_URL, pacers=[self.airtable_pacer],
                     rules=RetryRules(rate_limit_wait=AIRTABLE_PENALTY, timeout=settings.LEADSYNC_MAX_RETRY_SECONDS), counter=self.counter,

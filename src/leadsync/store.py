@@ -39,7 +39,17 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from leadsync.errors import LockBusy, StoreError
 from leadsync.models import Base, CardId, LeadId
-from leadsync.store_schema import activity, conflicts, cursors, cycles, intents, locks, metadata, pairs
+from leadsync.store_schema import (
+    activity,
+    conflicts,
+    cursors,
+    cycles,
+    intents,
+    locks,
+    metadata,
+    pairs,
+    rate_slots,
+)
 
 __all__ = ["ActivityRecord", "ConflictRecord", "CycleRecord", "Store"]
 
@@ -426,6 +436,43 @@ class Store:
             else:
                 stmt = pg.insert(cursors).values(values)
             conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=changes))
+
+    # ------------------------------------------------------------------ shared rate limits
+
+    def take_rate_slot(self, key: str, limit: int, window: float) -> float:
+        """Claim one request slot in the sliding window ``key``, shared by every process on this store.
+
+        Returns 0.0 when a slot was claimed, else the seconds until one frees up (nothing claimed).
+        """
+        with self._tx(f"take a rate slot for {key}") as conn:
+            if not self._is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises writers
+                conn.execute(select(func.pg_advisory_xact_lock(_lock_key(f"rate:{key}"))))
+            now = time.time()
+            paused = conn.execute(select(cursors.c.value).where(cursors.c.name == f"pause:{key}")).scalar()
+            if paused is not None and float(paused) > now:
+                return float(paused) - now
+            conn.execute(delete(rate_slots).where(rate_slots.c.key == key, rate_slots.c.at <= now - window))
+            count, oldest = conn.execute(
+                select(func.count(), func.min(rate_slots.c.at)).where(rate_slots.c.key == key)
+            ).one()
+            if count < limit:
+                conn.execute(insert(rate_slots).values(key=key, at=now))
+                return 0.0
+            return max(0.001, float(oldest) + window - now)
+
+    def rate_slots_in_use(self, key: str, window: float) -> int:
+        with self._read(f"count rate slots for {key}") as conn:
+            count: int = conn.execute(
+                select(func.count()).where(rate_slots.c.key == key, rate_slots.c.at > time.time() - window)
+            ).scalar_one()
+        return count
+
+    def pause_rate(self, key: str, seconds: float) -> None:
+        """Hold every process's requests for ``key`` back for ``seconds`` (after a 429)."""
+        until = time.time() + seconds
+        current = self.get_cursor(f"pause:{key}")
+        if current is None or float(current) < until:
+            self.set_cursor(f"pause:{key}", repr(until))
 
     # ------------------------------------------------------------------ activity
 

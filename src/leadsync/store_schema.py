@@ -23,6 +23,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -141,6 +142,15 @@ cycles = Table(
     Column("ok", Boolean, nullable=True),
     Column("summary", Text, nullable=True),  # JSON text
     CheckConstraint("(finished_at IS NULL) = (ok IS NULL)", name="finished_together"),
+)
+
+rate_slots = Table(
+    "rate_slots",  # the API request slots every process on this store shares (client-side rate limiting)
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False),
+    Column("at", Float, nullable=False),  # epoch seconds
+    Index("rate_slots_key_at", "key", "at"),
 )
 
 locks = Table(
