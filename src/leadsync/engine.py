@@ -194,8 +194,8 @@ class Engine:
         except ApiError as exc:
             raise ReadFailed("Trello", exc) from exc
         cursors = {CURSOR_WATERMARK: started.isoformat(), CURSOR_FULL: started.isoformat()}
-        if newest_action:
-            cursors[CURSOR_ACTION] = newest_action
+        # A board with no action yet: Trello's ``since`` takes a date as well as an action id.
+        cursors[CURSOR_ACTION] = newest_action or started.strftime("%Y-%m-%dT%H:%M:%SZ")
         return Snapshot(leads, cards), cursors
 
     def _read_incremental(self, watermark: datetime, last_action: str) -> tuple[Snapshot, dict[str, str]]:

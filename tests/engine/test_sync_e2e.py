@@ -460,3 +460,13 @@ def test_status_shows_pairs_conflicts_and_the_last_cycle(leadsync: Leadsync, per
     assert info["linked_pairs"] == 1
     assert info["open_conflicts"] == 0
     assert info["last_cycle"]["ok"] is True
+
+
+def test_after_a_first_full_cycle_on_an_empty_board_the_next_is_incremental(
+    leadsync: Leadsync, person: Person
+) -> None:
+    assert leadsync.sync()["mode"] == "full"
+    person.add_lead("Ada", status="NEW")
+    second = leadsync.sync()
+    assert second["mode"] == "incremental"
+    assert second["created"] == 1
