@@ -29,7 +29,9 @@ from leadsync.output import conflicts_table, print_result, status_report
 from leadsync.settings import Settings, load_settings
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0] if __doc__ else None
+    add_completion=False,
+    no_args_is_help=True,
+    help="Two-way sync between an Airtable lead tracker and a Trello board. New here? Run: leadsync demo",
 )
 conflicts_app = typer.Typer(help="List conflicts, or resolve one.", invoke_without_command=True)
 app.add_typer(conflicts_app, name="conflicts")
@@ -48,7 +50,6 @@ _verbosity = 0
 def _main(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs on stderr.")] = 0,
 ) -> None:
-    """Two-way sync between an Airtable lead tracker and a Trello board."""
     global _verbosity
     _verbosity = verbose
     logs.setup(verbose)
