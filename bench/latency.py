@@ -47,7 +47,7 @@ def _wait(condition: object, timeout: float, interval: float = 0.01) -> float:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(edits: int, latency_ms: float) -> dict[str, float | int]:
@@ -88,10 +88,10 @@ def run(edits: int, latency_ms: float) -> dict[str, float | int]:
         for i in range(edits):
             target = STATUSES[(i + 1) % len(STATUSES)]
             person.edit_lead(lead, Status=target)
-            to_trello.append(_wait(lambda t=target: _card_status(person, lead) == t, 30))  # type: ignore[misc]
+            to_trello.append(_wait(lambda t=target: _card_status(person, lead) == t, 30))
             target = STATUSES[(i + 2) % len(STATUSES)]
             person.move_card(card_id, target)
-            to_airtable.append(_wait(lambda t=target: _lead_status(person, lead) == t, 30))  # type: ignore[misc]
+            to_airtable.append(_wait(lambda t=target: _lead_status(person, lead) == t, 30))
         requests = httpx.get(f"{settings['AIRTABLE_API_URL']}/_sandbox/requests").json()["requests"]
         limited = sum(1 for r in requests if r["status"] == 429)
     finally:
@@ -125,7 +125,9 @@ def _card_status(person: Person, lead: str) -> str | None:
 
 def _lead_status(person: Person, lead: str) -> str | None:
     url = f"{person.table}/{lead}"
-    record = person.client.get(url, headers={"Authorization": f"Bearer {person.s['PERSON_AIRTABLE_API_KEY']}"})
+    record = person.client.get(
+        url, headers={"Authorization": f"Bearer {person.s['PERSON_AIRTABLE_API_KEY']}"}
+    )
     value = record.json().get("fields", {}).get("Status")
     return str(value) if value else None
 
@@ -136,7 +138,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, nargs="*", default=[0.0, 150.0])
     args = parser.parse_args()
     rows = [run(args.edits, latency) for latency in args.latency_ms]
-    print("| added latency | edits each way | Airtable->Trello p50 / p95 | Trello->Airtable p50 / p95 | 429s |")
+    print(
+        "| added latency | edits each way | Airtable->Trello p50 / p95 | Trello->Airtable p50 / p95 | 429s |"
+    )
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['latency_ms']:.0f} ms | {r['edits']} | {r['a2t_p50']:.3f} s / {r['a2t_p95']:.3f} s "
