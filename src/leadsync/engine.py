@@ -24,7 +24,7 @@ from leadsync.desc import parse_lead_id
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.executor import Executor, Outcome, Progress
 from leadsync.models import Card, CardId, Lead, LeadId, ListId, Mapping, Side
-from leadsync.planner import Plan, Report, Snapshot, plan, status_conflicts
+from leadsync.planner import Plan, Snapshot, plan, status_conflicts
 from leadsync.settings import ConflictPolicy, Settings
 from leadsync.store import Store
 
@@ -392,11 +392,4 @@ class Engine:
         return CycleResult(outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan)
 
 
-def describe(op_or_report: object) -> str:
-    """One line for a planned operation or report, for ``--dry-run`` and logs."""
-    if isinstance(op_or_report, Report):
-        return f"{op_or_report.kind}: {op_or_report.reason} (lead {op_or_report.lead_id}, card {op_or_report.card_id})"
-    return repr(op_or_report)
-
-
-__all__ = ["CycleResult", "Engine", "Lead", "describe"]
+__all__ = ["CycleResult", "Engine", "StorePacer"]

@@ -156,15 +156,6 @@ class Settings(BaseSettings):
         return _parse_json_object(v, "LEADSYNC_STATUS_LIST_NAMES")
 
     @property
-    def statuses(self) -> tuple[str, ...]:
-        """The Airtable statuses leadsync maps to lists, in board order."""
-        if self.TRELLO_LIST_IDS:
-            return tuple(self.TRELLO_LIST_IDS)
-        if self.LEADSYNC_STATUS_LIST_NAMES:
-            return tuple(self.LEADSYNC_STATUS_LIST_NAMES)
-        return DEFAULT_STATUSES
-
-    @property
     def list_names(self) -> dict[str, str]:
         """Status -> list name used when TRELLO_LIST_IDS is absent (1:1 by default)."""
         return dict(self.LEADSYNC_STATUS_LIST_NAMES or {s: s for s in DEFAULT_STATUSES})
