@@ -470,3 +470,30 @@ def test_after_a_first_full_cycle_on_an_empty_board_the_next_is_incremental(
     second = leadsync.sync()
     assert second["mode"] == "incremental"
     assert second["created"] == 1
+
+
+def test_poll_syncs_until_interrupted_then_exits_cleanly(leadsync: Leadsync, person: Person) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, str(root / "sync.py"), "--poll", "--interval", "1"],
+                            cwd=leadsync.workdir, env=leadsync.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        lead = person.add_lead("Ada", status="NEW")
+        deadline = time.monotonic() + 30
+        while not [c for c in person.cards() if f"Lead ID: {lead}" in c["desc"]]:
+            assert time.monotonic() < deadline, "poll did not sync the new lead"
+            time.sleep(0.1)
+        person.edit_lead(lead, Status="QUALIFIED")
+        while list_of(person, lead) != "QUALIFIED":
+            assert time.monotonic() < deadline, "poll did not move the card"
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in err
+    assert "Traceback" not in err
