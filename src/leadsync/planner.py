@@ -19,7 +19,7 @@ from leadsync.desc import card_title, merge_desc, parse_lead_id, render_block
 from leadsync.models import Base, Card, CardId, Lead, LeadId, ListId, Mapping, Side
 from leadsync.settings import ConflictPolicy
 
-UNKNOWN_STATUS = "\x00unknown"
+UNKNOWN_STATUS = "\u2400leadsync:unknown"  # no NUL: PostgreSQL text cannot hold one
 """Base status of a freshly adopted pair: equal to no real value, so any difference is a conflict."""
 
 NO_CARD_STATUSES = frozenset({"LOST"})
