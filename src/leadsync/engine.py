@@ -24,7 +24,7 @@ from leadsync.desc import parse_lead_id
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.executor import Executor, Outcome, Progress
 from leadsync.models import Card, CardId, Lead, LeadId, ListId, Mapping, Side
-from leadsync.planner import Plan, Snapshot, plan, status_conflicts
+from leadsync.planner import CreateCard, Plan, Snapshot, plan, status_conflicts
 from leadsync.settings import ConflictPolicy, Settings
 from leadsync.store import Store
 
@@ -369,9 +369,10 @@ class Engine:
         cycle_started = datetime.now(UTC)
         policy = self.settings.LEADSYNC_CONFLICT_POLICY
         winners = self.latest_winners(snapshot, mapping) if policy is ConflictPolicy.LATEST else {}
+        intents = self.store.intents()
         the_plan = plan(
             snapshot, self.store.pairs(), mapping, policy,
-            intents=self.store.intents(),
+            intents=intents,
             open_conflicts={c.lead_id for c in self.store.open_conflicts()},
             winners=winners,
         )  # fmt: skip
@@ -387,6 +388,13 @@ class Engine:
             progress=progress(len(the_plan.writes)) if progress else None,
         )
         outcome = executor.apply(the_plan)
+        if snapshot.cards_complete:
+            # A complete read settles every create intent but those of this plan's creates: the card was
+            # adopted (linking cleared it), or never made, or the lead wants none any more (deleted, LOST,
+            # no status). Left behind, an intent would make every later cycle a full scan.
+            creating = {op.lead_id for op in the_plan.ops if isinstance(op, CreateCard)}
+            for lead_id in intents - creating:
+                self.store.clear_intent(lead_id)
         # Trello actions before this cycle never matter again for "latest": keep the next query short.
         self.store.set_cursor("trello.conflict_since", (cycle_started - timedelta(minutes=5)).isoformat())
         return CycleResult(outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan)

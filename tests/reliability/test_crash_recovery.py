@@ -70,3 +70,26 @@ def test_a_create_whose_response_was_lost_leaves_no_intent_once_adopted(
         assert modes == ["incremental", "incremental"]
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("then", ["deleted", "LOST", "no status"])
+def test_an_intent_whose_lead_no_longer_wants_a_card_is_cleared_by_the_next_full_read(
+    world: tuple[SandboxState, Settings, Person], then: str
+) -> None:
+    state, settings, person = world
+    lead = person.add_lead("Ada", status="NEW")
+    state.faults.append(FaultRule("POST", "/1/cards", action="status", status=500))  # the create fails
+    engine = new_engine(settings)
+    try:
+        assert run(engine).outcome.errors == 1
+        assert engine.store.intents() == {lead}  # not known whether the card was made: checked next time
+        if then == "deleted":
+            person.delete_lead(lead)
+        else:
+            person.edit_lead(lead, Status=None if then == "no status" else then)
+        assert run(engine).mode == "full"
+        assert engine.store.intents() == set()
+        assert person.cards("all") == []
+        assert run(engine).mode == "incremental"
+    finally:
+        engine.close()
