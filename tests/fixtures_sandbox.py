@@ -128,10 +128,11 @@ class Leadsync:
 
 
 @pytest.fixture
-def leadsync(sandbox: RunningSandbox, tmp_path: Path) -> Leadsync:
-    """The CLI against the sandbox, with the sandbox's rate limits off (tests that need them turn them on)."""
+def leadsync(sandbox: RunningSandbox, tmp_path: Path, db_url: str) -> Leadsync:
+    """The CLI against the sandbox, on each store (SQLite, PostgreSQL), with the sandbox's rate limits off
+    (tests that need them turn them on)."""
     sandbox.control("POST", "/config", json={"rate_scale": 0})
-    return Leadsync(sandbox, tmp_path, {})
+    return Leadsync(sandbox, tmp_path, {"LEADSYNC_DATABASE_URL": db_url})
 
 
 @pytest.fixture

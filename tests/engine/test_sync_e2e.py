@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from leadsync.sandbox.person import Person
 from tests.fixtures_sandbox import Leadsync, RunningSandbox
@@ -498,30 +497,3 @@ def test_poll_syncs_until_interrupted_then_exits_cleanly(leadsync: Leadsync, per
     assert proc.returncode == 0, err
     assert "stopped" in err
     assert "Traceback" not in err
-
-
-# ---- the same promises on a PostgreSQL store ------------------------------------------------------------
-
-
-@pytest.mark.postgres
-def test_the_demo_story_on_a_postgresql_store(leadsync: Leadsync, person: Person, pg_url: str) -> None:
-    lead = person.add_lead("Ada", "ada@example.com", "NEW")
-    assert leadsync.sync(LEADSYNC_DATABASE_URL=pg_url)["created"] == 1
-    person.edit_lead(lead, Status="CONTACTED")
-    assert leadsync.sync(LEADSYNC_DATABASE_URL=pg_url)["moved"] == 1
-    person.move_card(person.card_for(lead)["id"], "QUALIFIED")
-    assert leadsync.sync(LEADSYNC_DATABASE_URL=pg_url)["updated"] == 1
-    assert status_of(person, lead) == "QUALIFIED"
-    assert writes(leadsync.sync(LEADSYNC_DATABASE_URL=pg_url)) == 0
-    assert len(person.cards("all")) == 1
-
-
-@pytest.mark.postgres
-def test_a_lost_create_response_is_adopted_on_a_postgresql_store(
-    leadsync: Leadsync, person: Person, sandbox: RunningSandbox, pg_url: str
-) -> None:
-    person.add_lead("Ada", status="NEW")
-    sandbox.fault("/1/cards", method="POST", action="lost_response", count=1)
-    assert leadsync.sync(expect=1, LEADSYNC_DATABASE_URL=pg_url)["errors"] == 1
-    assert leadsync.sync(LEADSYNC_DATABASE_URL=pg_url)["created"] == 0
-    assert len(person.cards("all")) == 1

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import itertools
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -230,8 +231,10 @@ def test_notifications_airtable_disabled_are_re_enabled_by_the_sweep(
 
 @pytest.mark.postgres
 def test_two_servers_on_one_postgresql_store_never_run_two_cycles_at_once(
-    leadsync: Leadsync, person: Person, pg_url: str
+    sandbox: RunningSandbox, person: Person, pg_url: str, tmp_path: Path
 ) -> None:
+    sandbox.control("POST", "/config", json={"rate_scale": 0})
+    leadsync = Leadsync(sandbox, tmp_path, {"LEADSYNC_DATABASE_URL": pg_url})
     first = start_serve(leadsync, name="one", LEADSYNC_DATABASE_URL=pg_url, sweep="1")
     second = start_serve(leadsync, name="two", LEADSYNC_DATABASE_URL=pg_url, sweep="1")
     try:
