@@ -104,11 +104,14 @@ class ApiHttp:
         json_body: Any = None,
         idempotent: bool = True,
         kind: str | None = None,
+        shown_path: str | None = None,
     ) -> Any:
         """Send one logical request (retried as the rules allow) and return its parsed JSON body.
 
         ``idempotent=False`` marks a create: it is retried only when it surely did not reach the server
         (refused connection, 429, 503), and a lost response raises :class:`OutcomeUnknown`.
+        ``shown_path`` is what errors show instead of ``path`` when the path holds a credential
+        (Trello's ``/1/tokens/{token}/...``).
         """
         kind = kind or ("read" if method == "GET" else "write")
         for attempt in stamina.retry_context(
@@ -119,7 +122,7 @@ class ApiHttp:
             wait_max=self.rules.wait_max,
         ):
             with attempt:
-                return self._send_once(method, path, params, json_body, idempotent, kind)
+                return self._send_once(method, path, params, json_body, idempotent, kind, shown_path or path)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _retry_hook(self, idempotent: bool) -> Callable[[Exception], bool | float]:
@@ -147,7 +150,9 @@ class ApiHttp:
         json_body: Any,
         idempotent: bool,
         kind: str,
+        shown: str = "",
     ) -> Any:
+        shown = shown or path
         for pacer in self.pacers:
             pacer.acquire()
         query: list[tuple[str, Any]] = (
@@ -160,11 +165,12 @@ class ApiHttp:
             )
         except httpx.HTTPError as exc:
             error_type = TransportFailed if idempotent or isinstance(exc, _NOT_SENT) else OutcomeUnknown
-            raise error_type(self.api, method, path, message=f"{type(exc).__name__}: {exc}") from None
+            message = f"{type(exc).__name__}: {exc}".replace(path, shown)
+            raise error_type(self.api, method, shown, message=message) from None
         if self._on_response is not None:
             self._on_response(response)
         if response.status_code >= 400:
-            raise self._error(method, path, response)
+            raise self._error(method, shown, response)
         if not response.content:
             return None
         try:
@@ -173,7 +179,7 @@ class ApiHttp:
             raise ServerError(
                 self.api,
                 method,
-                path,
+                shown,
                 response.status_code,
                 response.text[:300],
                 message="response is not JSON",

@@ -10,6 +10,7 @@ from leadsync.errors import ServerError
 from leadsync.models import Card, CardId, ListId
 
 CARD_FIELDS = "id,name,desc,idList,closed"
+TOKEN_WEBHOOKS = "/1/tokens/***/webhooks"  # what errors show: the real path holds the token
 
 
 class CardJson(TypedDict, total=False):
@@ -138,11 +139,12 @@ class TrelloClient:
             f"/1/tokens/{token}/webhooks",
             json_body={"callbackURL": callback_url, "idModel": self.board_id, "description": description},
             idempotent=False,
+            shown_path=TOKEN_WEBHOOKS,
         )
         return result
 
     def list_webhooks(self, token: str) -> list[dict[str, Any]]:
-        return list(self.http.request("GET", f"/1/tokens/{token}/webhooks"))
+        return list(self.http.request("GET", f"/1/tokens/{token}/webhooks", shown_path=TOKEN_WEBHOOKS))
 
     def delete_webhook(self, webhook_id: str) -> None:
         self.http.request("DELETE", f"/1/webhooks/{webhook_id}")
