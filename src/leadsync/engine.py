@@ -332,9 +332,11 @@ class Engine:
         with self.store.lock("cycle", wait=lock_wait):
             mapping = self.mapping()
             cursors: dict[str, str] = {}
-            if targets is not None:
+            if targets is not None and self.store.get_cursor(CURSOR_FULL) is not None:
                 mode, snapshot = "targeted", self.read_targets(*targets)
             else:
+                # A store that never completed a full read (new, or lost) first re-links every card by
+                # its Lead ID, whatever asked for the cycle: a targeted read would not see them (I11).
                 mode, snapshot, cursors = self._choose_read(full)
             cycle_id = None if dry_run else self.store.start_cycle(mode)
             result: CycleResult | None = None

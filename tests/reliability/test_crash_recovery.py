@@ -93,3 +93,21 @@ def test_an_intent_whose_lead_no_longer_wants_a_card_is_cleared_by_the_next_full
         assert run(engine).mode == "incremental"
     finally:
         engine.close()
+
+
+def test_a_webhook_cycle_on_an_empty_store_adopts_existing_cards_before_creating_any(
+    world: tuple[SandboxState, Settings, Person],
+) -> None:
+    """I11: a store that is new or was lost re-links by the ``Lead ID`` markers before anything is created,
+    whichever kind of cycle comes first (here: a webhook naming only the lead)."""
+    _, settings, person = world
+    lead = person.add_lead("Ada", status="NEW")
+    person.add_card("NEW", "Follow up: Ada", f"Lead Name: Ada\nEmail: \nLead ID: {lead}")
+    engine = new_engine(settings)
+    try:
+        result = run(engine, targets=({lead}, set()))
+        assert result.outcome.created == 0
+        assert len(cards_claiming(person, lead)) == 1
+        assert set(engine.store.pairs()) == {lead}
+    finally:
+        engine.close()
