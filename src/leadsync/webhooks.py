@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,9 @@ AIRTABLE_EXPIRES = "airtable.webhook.expires"
 TRELLO_ID = "trello.webhook.id"
 TRELLO_CALLBACK = "trello.webhook.callback"
 REFRESH_BEFORE = timedelta(days=2)  # Airtable webhooks expire after 7 days unless refreshed
+# Ids an event may name: anything else is never read, so it can't reshape a query (a formula, a batch URL).
+_CARD_ID = re.compile(r"[0-9a-fA-F]{24}")
+_RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
 
 
 def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
@@ -78,7 +82,9 @@ def trello_targets(event: dict[str, Any], own_member: str | None) -> Targets:
         return Targets(echoes=1)
     card = (action.get("data") or {}).get("card") or {}
     card_id = card.get("id") if isinstance(card, dict) else None
-    return Targets(cards={CardId(card_id)} if isinstance(card_id, str) else set())
+    if not (isinstance(card_id, str) and _CARD_ID.fullmatch(card_id)):
+        return Targets()
+    return Targets(cards={CardId(card_id)})
 
 
 def airtable_targets(payloads: Iterable[dict[str, Any]], table_id: str, own_user: str | None) -> Targets:
@@ -91,9 +97,9 @@ def airtable_targets(payloads: Iterable[dict[str, Any]], table_id: str, own_user
             out.echoes += 1
             continue
         table = (payload.get("changedTablesById") or {}).get(table_id) or {}
-        for key in ("createdRecordsById", "changedRecordsById"):
-            out.leads.update(LeadId(rid) for rid in (table.get(key) or {}))
-        out.leads.update(LeadId(rid) for rid in table.get("destroyedRecordIds") or [])
+        named = [*(table.get("createdRecordsById") or {}), *(table.get("changedRecordsById") or {})]
+        named += table.get("destroyedRecordIds") or []
+        out.leads.update(LeadId(rid) for rid in named if isinstance(rid, str) and _RECORD_ID.fullmatch(rid))
     return out
 
 
