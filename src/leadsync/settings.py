@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from leadsync.errors import ConfigError
@@ -53,6 +56,29 @@ _FIXES: dict[str, str] = {
 }
 
 _SECRET_VARS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET", "WEBHOOK_SECRET")
+_API_CREDENTIALS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET")
+
+
+def _clean_secret(value: Any, *, name: str, required: bool) -> Any:
+    """A secret as pasted, less the surrounding whitespace a copy leaves; an empty one is not set.
+
+    A control character inside (a line break mid-token) can't go into an HTTP header, and an API
+    credential has no space: both are refused here, before any request, and never echoed.
+    """
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not value:
+        if required:
+            raise ValueError("is empty")
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("holds a line break or another control character (a copy-paste slip?)")
+    if name in _API_CREDENTIALS and any(ch.isspace() for ch in value):
+        raise ValueError("holds a space (a copy-paste slip?)")
+    return value
 
 
 def _parse_json_object(value: Any, variable: str) -> dict[str, str] | None:
@@ -96,6 +122,16 @@ class Settings(BaseSettings):
     LEADSYNC_RATE_LIMIT_SCALE: float = Field(default=1.0, gt=0)
     LEADSYNC_FULL_SCAN_EVERY: int = Field(default=3600, ge=0)
     LEADSYNC_SWEEP_INTERVAL: int = Field(default=300, ge=1)
+
+    @field_validator("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", mode="before")
+    @classmethod
+    def _credential(cls, v: Any, info: ValidationInfo) -> Any:
+        return _clean_secret(v, name=str(info.field_name), required=True)
+
+    @field_validator("TRELLO_API_SECRET", "WEBHOOK_SECRET", mode="before")
+    @classmethod
+    def _optional_secret(cls, v: Any, info: ValidationInfo) -> Any:
+        return _clean_secret(v, name=str(info.field_name), required=False)
 
     @field_validator("AIRTABLE_BASE_ID")
     @classmethod
@@ -179,9 +215,29 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         variable = str(err["loc"][0]) if err["loc"] else "settings"
         if err["type"] == "missing":
             problem = "is not set"
+        elif variable in _SECRET_VARS and err["type"] != "value_error":
+            problem = "is malformed"  # pydantic's own messages may quote the value
         else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            problem = msg if variable not in _SECRET_VARS else "is malformed"
+            problem = str(err["msg"]).removeprefix("Value error, ")
+        for secret in _given_secrets(env_file, overrides):
+            problem = problem.replace(secret, "***")  # a secret pasted into another variable
         raise ConfigError(
             variable, problem, _FIXES.get(variable, "See the README's settings table")
         ) from None
+
+
+def _given_secrets(env_file: str | Path | None, overrides: Mapping[str, Any]) -> list[str]:
+    """Every secret value given, from the arguments, the environment and the env file: what no error
+    message may show, whichever variable it is about."""
+    sources: list[Mapping[str, Any]] = [overrides, os.environ]
+    if env_file is not None and Path(env_file).is_file():
+        sources.append(dotenv_values(env_file))
+    found: set[str] = set()
+    for source in sources:
+        for name in _SECRET_VARS:
+            value = source.get(name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(value, str) and len(value.strip()) >= 6:
+                found.update({value, value.strip()})
+    return sorted(found, key=len, reverse=True)
