@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 
 from leadsync.desc import parse_lead_id
 from leadsync.engine import CycleResult, Engine
+from leadsync.models import LeadId
 from leadsync.sandbox import BackgroundServer, SandboxState
 from leadsync.sandbox.person import Person
 from leadsync.settings import Settings
@@ -90,7 +91,7 @@ def test_a_lost_store_relinks_every_card_and_creates_nothing(
         assert writes(relinked) == 0
         pairs = engine.store.pairs()
         assert set(pairs) == {leads["open"], leads["moved"], leads["archived"], leads["noted"]}
-        assert pairs[leads["archived"]].card_closed
+        assert pairs[LeadId(leads["archived"])].card_closed
         assert (
             sorted((c["id"], c["idList"], c["closed"], c["desc"]) for c in person.cards("all"))
             == cards_before
