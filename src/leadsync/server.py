@@ -92,19 +92,33 @@ class SyncWorker:
         self._wake.set()
         self._thread.join(timeout=30)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         next_sweep = time.monotonic()  # a sweep at start catches up on whatever happened while down
         while not self._stop.is_set():
-            self._wake.wait(timeout=max(0.0, next_sweep - time.monotonic()))
-            if self._stop.is_set():
-                return
-            if self._wake.is_set():
-                time.sleep(self.debounce)  # let the rest of a burst arrive
-                self._wake.clear()
-                self._drain()
-            if time.monotonic() >= next_sweep:
-                self._sweep()
-                next_sweep = time.monotonic() + self.sweep_interval
+            try:
+                next_sweep = self._step(next_sweep)
+            except Exception as exc:  # a bug must not end syncing: log it, keep serving
+                self.state.last_error = f"unexpected {type(exc).__name__}: {exc}"
+                log.exception("unexpected error in the sync worker (it keeps running)")
+                time.sleep(1.0)
+
+    def _step(self, next_sweep: float) -> float:
+        """Wait for events or the sweep's time, then run what is due; returns the next sweep's time."""
+        self._wake.wait(timeout=max(0.0, next_sweep - time.monotonic()))
+        if self._stop.is_set():
+            return next_sweep
+        if self._wake.is_set():
+            time.sleep(self.debounce)  # let the rest of a burst arrive
+            self._wake.clear()
+            self._drain()
+        if time.monotonic() >= next_sweep:
+            self._sweep()
+            next_sweep = time.monotonic() + self.sweep_interval
+        return next_sweep
 
     def _take(self) -> tuple[set[LeadId], set[CardId], int, bool]:
         with self._lock:
@@ -240,7 +254,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         store = w.engine.store
         last = store.last_cycle()
         return {
-            "status": "ok",
+            "status": "ok" if w.alive else "worker stopped",
             "last_cycle": None if last is None else {
                 "mode": last.mode, "started_at": last.started_at.isoformat(), "ok": last.ok,
             },
