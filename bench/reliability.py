@@ -1,11 +1,12 @@
 """The long profile of the model-based test, with its figures.
 
 ``python -m bench.reliability --examples 10000 --jobs 2`` runs :class:`tests.reliability.machine.SyncMachine`
-for that many generated sequences (split across ``--jobs`` processes, each with its own Hypothesis
-seed), then prints what they exercised: steps, cycles of each kind, crashes, faults injected and those
-that hit a request, edits (and those made during a cycle, and those a cycle overwrote because it wrote
-the same field from its earlier read), conflicts, lost stores, webhook events, and the time taken. It
-exits 1, printing the shrunk failing sequence, if any sequence breaks an invariant.
+for that many generated sequences, split across ``--jobs`` processes, each in runs of 100 with fresh
+Hypothesis seeds (``--minutes M`` stops starting new runs after M minutes). It then prints what they
+exercised: steps, cycles of each kind, crashes, faults injected and those that hit a request, edits
+(those made during a cycle, and those a cycle overwrote because it wrote the same field from its earlier
+read), conflicts, lost stores, webhook events, and the time taken. It exits 1, printing the failing
+sequence, if any sequence breaks an invariant.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from collections import Counter
 from typing import Any
 
 
-def worker(examples: int, steps: int) -> dict[str, Any]:
-    """Run the machine in this process; return its figures (and the failure, if one)."""
-    os.environ.update(LEADSYNC_LONG="1", LEADSYNC_EXAMPLES=str(examples), LEADSYNC_STEPS=str(steps))
+def worker(examples: int, steps: int, deadline: float) -> dict[str, Any]:
+    """Run the machine in this process, in runs of at most ``CHUNK`` sequences until ``examples`` ran or
+    the ``deadline`` (a ``time.time()``) passed; return its figures (and the failure, if one)."""
     import stamina
     from hypothesis.stateful import run_state_machine_as_test
     from tests.reliability.machine import SyncMachine, profile
@@ -31,11 +32,20 @@ def worker(examples: int, steps: int) -> dict[str, Any]:
     started = time.monotonic()
     failure = None
     with stamina.set_testing(True, attempts=6, cap=True):
-        try:
-            run_state_machine_as_test(SyncMachine, settings=profile())
-        except Exception as exc:  # the failing sequence, shrunk, is in the message
-            failure = f"{type(exc).__name__}: {exc}"
+        while STATS["sequences"] < examples and time.time() < deadline and failure is None:
+            chunk = min(CHUNK, examples - STATS["sequences"])
+            os.environ.update(LEADSYNC_LONG="1", LEADSYNC_EXAMPLES=str(chunk), LEADSYNC_STEPS=str(steps))
+            before = STATS["sequences"]
+            try:
+                run_state_machine_as_test(SyncMachine, settings=profile())
+            except Exception as exc:  # the failing sequence, shrunk, is in the message
+                failure = f"{type(exc).__name__}: {exc}"
+            if STATS["sequences"] == before and failure is None:
+                break  # nothing ran: don't spin
     return {"stats": dict(STATS), "seconds": time.monotonic() - started, "failure": failure}
+
+
+CHUNK = 100
 
 
 def main() -> None:
@@ -43,14 +53,17 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=10_000, help="sequences to generate in all")
     parser.add_argument("--steps", type=int, default=30, help="most steps per sequence")
     parser.add_argument("--jobs", type=int, default=2, help="processes to split the sequences across")
+    parser.add_argument("--minutes", type=float, default=0, help="stop starting new runs after this long")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    deadline = time.time() + args.minutes * 60 if args.minutes else float("inf")
     if args.worker:
-        print(json.dumps(worker(args.examples, args.steps)))
+        print(json.dumps(worker(args.examples, args.steps, deadline)))
         return
     started = time.monotonic()
     share = [args.examples // args.jobs + (i < args.examples % args.jobs) for i in range(args.jobs)]
-    command = [sys.executable, "-m", "bench.reliability", "--worker", "--steps", str(args.steps)]
+    command = [sys.executable, "-m", "bench.reliability", "--worker", "--steps", str(args.steps),
+               "--minutes", str(args.minutes)]  # fmt: skip
     procs = [
         subprocess.Popen([*command, "--examples", str(n)], stdout=subprocess.PIPE, text=True)
         for n in share
