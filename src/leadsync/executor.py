@@ -5,18 +5,25 @@ Store-only operations first (links, conflicts, base updates), then the API write
 card exists), card updates, and lead status writes batched 10 to a request. The base advances
 only after a write is confirmed, so a crash at any point leaves a store the next cycle can trust:
 an interrupted create is found again by its ``Lead ID`` line and adopted, never duplicated.
+
+The two APIs' limits are independent, so the Trello writes and the Airtable writes run side by
+side, each with as many requests in flight as its rate limit and latency call for
+(:meth:`~leadsync.clients.http.ApiHttp.in_flight`); the pacers keep each under its limit.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from leadsync.clients.airtable import AirtableClient
+from leadsync.clients.airtable import BATCH, AirtableClient
+from leadsync.clients.http import ApiHttp
 from leadsync.clients.trello import TrelloClient
 from leadsync.errors import LeadsyncError
 from leadsync.models import Base, LeadId
@@ -52,12 +59,20 @@ class Outcome:
     errors: int = 0
     failures: list[str] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def fail(self, what: str, exc: Exception) -> None:
-        self.errors += 1
         message = f"{what}: {exc}"
-        self.failures.append(message)
+        with self._lock:
+            self.errors += 1
+            self.failures.append(message)
         log.error("%s", message)
+
+    def count(self, **done: int) -> None:
+        """Add to the counts (writers finish on several threads at once)."""
+        with self._lock:
+            for name, n in done.items():
+                setattr(self, name, getattr(self, name) + n)
 
 
 class Executor:
@@ -67,14 +82,16 @@ class Executor:
         airtable: AirtableClient,
         trello: TrelloClient,
         *,
-        workers: int = 4,
+        workers: int | None = None,
         progress: Progress | None = None,
     ) -> None:
+        """``workers``: requests in flight per API; by default what each API's limit and latency need."""
         self.store = store
         self.airtable = airtable
         self.trello = trello
         self.workers = workers
         self.progress = progress or (lambda _: None)
+        self._base_lock = threading.Lock()  # one base is advanced by a card write and a lead write
 
     def apply(self, plan: Plan) -> Outcome:
         out = Outcome(reports=list(plan.reports))
@@ -95,11 +112,19 @@ class Executor:
                 what = f"update base of lead {op.lead_id}"
                 self._guard(out, what, self._advance, op.lead_id, op.updates, "base", op.reason)
 
-        creates = [op for op in plan.ops if isinstance(op, CreateCard)]
-        updates = [op for op in plan.ops if isinstance(op, UpdateCard)]
-        self._parallel(creates, lambda op: self._create(op, out))
-        self._parallel(updates, lambda op: self._update(op, out))
-        self._write_statuses([op for op in plan.ops if isinstance(op, WriteLeadStatus)], out)
+        card_writes = [op for op in plan.ops if isinstance(op, CreateCard | UpdateCard)]
+        statuses = [op for op in plan.ops if isinstance(op, WriteLeadStatus)]
+        batches = [statuses[i : i + BATCH] for i in range(0, len(statuses), BATCH)]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadsync-airtable") as beside:
+            airtable_done = beside.submit(
+                self._parallel, batches, lambda batch: self._write_statuses(batch, out), self.airtable.http
+            )
+            self._parallel(
+                card_writes,
+                lambda op: self._create(op, out) if isinstance(op, CreateCard) else self._update(op, out),
+                self.trello.http,
+            )
+            airtable_done.result()
         return out
 
     # ---- operations -------------------------------------------------------------------------------
@@ -115,7 +140,7 @@ class Executor:
             self.progress(1)
         try:
             self.store.complete_create(replace(op.base, card_id=card.id), detail=f"in list {op.list_id}")
-            out.created += 1
+            out.count(created=1)
         except LeadsyncError as exc:
             out.fail(f"store new card {card.id} of lead {op.lead_id}", exc)
 
@@ -133,9 +158,7 @@ class Executor:
             return
         finally:
             self.progress(1)
-        out.moved += "moved" in op.kinds
-        out.updated += "updated" in op.kinds
-        out.archived += "archived" in op.kinds
+        out.count(moved="moved" in op.kinds, updated="updated" in op.kinds, archived="archived" in op.kinds)
 
     def _write_statuses(self, ops: list[WriteLeadStatus], out: Outcome) -> None:
         by_lead = {op.lead_id: op for op in ops}
@@ -149,7 +172,7 @@ class Executor:
                     continue
                 try:
                     self._advance(lead_id, op.base_updates, "status", f"{op.reason}: Status -> {op.status}")
-                    out.updated += 1
+                    out.count(updated=1)
                 except LeadsyncError as exc:
                     out.fail(f"store status of lead {lead_id}", exc)
 
@@ -174,7 +197,7 @@ class Executor:
             resolution,
         )
         if self.store.record_conflict(record):
-            out.conflicts += 1
+            out.count(conflicts=1)
             self.store.log(
                 "conflict",
                 lead_id=op.lead_id,
@@ -184,11 +207,12 @@ class Executor:
             )
 
     def _advance(self, lead_id: LeadId, updates: dict[str, Any], action: str, detail: str) -> None:
-        current = self.store.get_pair(lead_id)
-        if current is None:
-            raise LeadsyncError(f"lead {lead_id} is no longer linked")
-        new: Base = replace(current, **updates)
-        self.store.set_base(new, action=action, detail=detail)
+        with self._base_lock:
+            current = self.store.get_pair(lead_id)
+            if current is None:
+                raise LeadsyncError(f"lead {lead_id} is no longer linked")
+            new: Base = replace(current, **updates)
+            self.store.set_base(new, action=action, detail=detail)
 
     # ---- helpers ----------------------------------------------------------------------------------
     def _guard(self, out: Outcome, what: str, fn: Callable[..., object], *args: Any) -> None:
@@ -197,10 +221,53 @@ class Executor:
         except LeadsyncError as exc:
             out.fail(what, exc)
 
-    def _parallel(self, ops: Sequence[Any], fn: Callable[[Any], None]) -> None:
-        if len(ops) <= 1 or self.workers <= 1:
+    def _parallel(self, ops: Sequence[Any], fn: Callable[[Any], None], http: ApiHttp) -> None:
+        """``fn`` over ``ops`` on as many threads as the API's limit and latency call for: a worker that
+        finishes an operation starts another when :meth:`ApiHttp.in_flight` has grown past the workers
+        running (the API slows under load), so latency never holds throughput below the limit."""
+        if len(ops) <= 1 or self.workers == 1:
             for op in ops:
                 fn(op)
             return
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="leadsync-write") as pool:
-            list(pool.map(fn, ops))
+        pending = deque(ops)
+        lock = threading.Lock()
+        workers: list[threading.Thread] = []
+        failures: list[BaseException] = []
+
+        def wanted() -> int:
+            return min(self.workers or http.in_flight(), len(ops))
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if failures or not pending:
+                        return
+                    op = pending.popleft()
+                try:
+                    fn(op)
+                except BaseException as exc:  # a bug, not an API error (fn reports those): stop, re-raise
+                    with lock:
+                        failures.append(exc)
+                    return
+                with lock:
+                    if pending and len(workers) < wanted():
+                        start()
+
+        def start() -> None:  # with the lock held
+            worker = threading.Thread(target=work, name=f"leadsync-write-{len(workers)}", daemon=True)
+            workers.append(worker)
+            worker.start()
+
+        with lock:
+            for _ in range(wanted()):
+                start()
+        i = 0
+        while True:
+            with lock:
+                if i == len(workers):
+                    break
+                worker = workers[i]
+            worker.join()
+            i += 1
+        if failures:
+            raise failures[0]

@@ -10,8 +10,8 @@ claims them by its ``Lead ID:`` line, in which case that card is adopted. See th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Set
 from collections.abc import Mapping as MappingABC
-from collections.abc import Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,6 +24,8 @@ UNKNOWN_STATUS = "\u2400leadsync:unknown"  # no NUL: PostgreSQL text cannot hold
 
 NO_CARD_STATUSES = frozenset({"LOST"})
 """Statuses whose new leads get no card."""
+
+_SHOWN_KEYS = {"lead name": "name", "email": "email", "source": "source"}
 
 
 @dataclass(frozen=True)
@@ -154,14 +156,34 @@ def status_conflicts(
 ) -> list[StatusConflict]:
     """Pairs whose status changed on both sides to different values (what ``latest`` needs timestamps for).
 
-    Computed by planning with the manual policy, so it can never disagree with :func:`plan`.
+    Computed by planning with the manual policy, so it can never disagree with :func:`plan`; only the
+    pairs where both sides were read, each with a status other than the base's and the other side's,
+    can conflict, so only those are planned (adopted ones included, without the fields a conflict
+    does not need).
     """
-    manual = plan(snapshot, pairs, mapping, ConflictPolicy.MANUAL)
+    status_of = _status_by_list(mapping)
+
+    def may_conflict(base: Base) -> bool:
+        lead, card = snapshot.leads.get(base.lead_id), snapshot.cards.get(base.card_id)
+        if lead is None or card is None:
+            return False
+        trello = status_of.get(card.list_id)
+        return lead.status != base.status and trello != base.status and lead.status != trello
+
+    manual = _plan(snapshot, pairs, mapping, ConflictPolicy.MANUAL, only=may_conflict)
     return [
         StatusConflict(op.lead_id, op.card_id, op.base_status, op.airtable_status, op.trello_status)
         for op in manual.ops
         if isinstance(op, RecordConflict)
     ]
+
+
+def _status_by_list(mapping: Mapping) -> dict[str, str]:
+    """List id -> status, as :meth:`Mapping.status_for` answers (the first status of a shared list)."""
+    out: dict[str, str] = {}
+    for status, list_id in mapping.list_by_status.items():
+        out.setdefault(list_id, status)
+    return out
 
 
 def _unchanged_lead(snapshot: Snapshot, base: Base) -> Lead | None:
@@ -187,14 +209,34 @@ def plan(
     ``winners`` holds, for the ``latest`` policy, the side whose status change is the later one, per
     conflicting lead (see :func:`status_conflicts`); a conflict without an entry is left open.
     """
+    return _plan(
+        snapshot, pairs, mapping, policy, intents=intents, open_conflicts=open_conflicts, winners=winners
+    )
+
+
+def _plan(
+    snapshot: Snapshot,
+    pairs: MappingABC[LeadId, Base],
+    mapping: Mapping,
+    policy: ConflictPolicy,
+    *,
+    intents: Set[LeadId] = frozenset(),
+    open_conflicts: Set[LeadId] = frozenset(),
+    winners: MappingABC[LeadId, Side] | None = None,
+    only: Callable[[Base], bool] | None = None,
+) -> Plan:
+    """:func:`plan`; with ``only``, just the pairs (linked or adopted) it accepts, and no new leads."""
     ops: list[Op] = []
     reports: list[Report] = []
     winners = winners or {}
-    adoptions = _plan_adoptions(snapshot, pairs, reports)
+    status_of = _status_by_list(mapping)
+    adoptions = _plan_adoptions(snapshot, pairs, reports, shown_fields=only is None)
     ops.extend(adoptions.values())
-    every_pair = [*pairs.values(), *(link.base for link in adoptions.values())]
-    for base in every_pair:
-        _plan_pair(snapshot, base, mapping, policy, open_conflicts, winners, ops, reports)
+    bases = [*pairs.values(), *(link.base for link in adoptions.values())]
+    for base in bases if only is None else filter(only, bases):
+        _plan_pair(snapshot, base, mapping, status_of, policy, open_conflicts, winners, ops, reports)
+    if only is not None:
+        return Plan(tuple(ops), tuple(reports))
 
     for lead in snapshot.leads.values():
         if lead.id in pairs or lead.id in adoptions:
@@ -208,6 +250,7 @@ def _plan_pair(
     snapshot: Snapshot,
     base: Base,
     mapping: Mapping,
+    status_of: MappingABC[str, str],
     policy: ConflictPolicy,
     open_conflicts: Set[LeadId],
     winners: MappingABC[LeadId, Side],
@@ -276,7 +319,7 @@ def _plan_pair(
     lead_write: WriteLeadStatus | None = None
 
     # Status: both ways, three-way.
-    a, t = lead.status, mapping.status_for(card.list_id)
+    a, t = lead.status, status_of.get(card.list_id)
     b = effective.status
     if a is None:
         if b is not None:
@@ -315,8 +358,8 @@ def _plan_pair(
             lead_write = WriteLeadStatus(lead.id, t, {"status": t}, "card moved in Trello")
 
     # Name, email, source: Airtable -> card, only when they changed in Airtable since the base.
-    fields = {"name": lead.name, "email": lead.email, "source": lead.source}
     if (lead.name, lead.email, lead.source) != (effective.name, effective.email, effective.source):
+        fields = {"name": lead.name, "email": lead.email, "source": lead.source}
         merged = merge_desc(card.desc, lead)
         if merged is None:
             reports.append(
@@ -363,9 +406,10 @@ def _conflict_winner(policy: ConflictPolicy, latest: Side | None) -> Side | None
 
 
 def _plan_adoptions(
-    snapshot: Snapshot, pairs: MappingABC[LeadId, Base], reports: list[Report]
+    snapshot: Snapshot, pairs: MappingABC[LeadId, Base], reports: list[Report], *, shown_fields: bool = True
 ) -> dict[LeadId, LinkCard]:
-    """Unlinked cards that carry ``Lead ID:`` are adopted (the oldest per lead), never duplicated."""
+    """Unlinked cards that carry ``Lead ID:`` are adopted (the oldest per lead), never duplicated.
+    ``shown_fields=False`` leaves the bases' name, email and source empty (for status questions only)."""
     card_to_lead = {b.card_id: lead_id for lead_id, b in pairs.items()}
     claims: dict[LeadId, list[Card]] = defaultdict(list)
     for card in snapshot.cards.values():
@@ -388,7 +432,9 @@ def _plan_adoptions(
 
     adoptions: dict[LeadId, LinkCard] = {}
     for lead_id, cards in claims.items():
-        cards.sort(key=lambda c: (c.created_at, c.id))
+        if len(cards) > 1:
+            # By creation time, the id's first 8 hex digits (as Card.created_at), then by id.
+            cards.sort(key=lambda c: (int(c.id[:8], 16), c.id))
         if lead_id in pairs:
             owner = pairs[lead_id].card_id
             for card in cards:
@@ -411,7 +457,7 @@ def _plan_adoptions(
             )
         # Name/email/source as the card shows them (so a matching card needs no write); status unknown,
         # so a differing status is a conflict settled by the policy (conservative bootstrap, I11).
-        shown = _shown_fields(keep)
+        shown = _shown_fields(keep) if shown_fields else {}
         adoptions[lead_id] = LinkCard(
             Base(
                 lead_id,
@@ -432,9 +478,8 @@ def _shown_fields(card: Card) -> dict[str, str]:
     shown: dict[str, str] = {}
     for line in card.desc.splitlines():
         key, sep, value = line.partition(":")
-        key = key.strip().lower()
-        if sep and key in ("lead name", "email", "source"):
-            shown.setdefault({"lead name": "name"}.get(key, key), value.strip())
+        if sep and (name := _SHOWN_KEYS.get(key.strip().lower())) is not None and name not in shown:
+            shown[name] = value.strip()
     if "name" in shown and card.name != card_title(shown["name"]):
         del shown["name"]
     return shown

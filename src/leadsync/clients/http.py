@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +96,17 @@ class ApiHttp:
         self.counter = counter
         self._headers = headers or {}
         self._on_response = on_response
+        self.latency: float | None = None
+        """A moving average of the seconds a response takes (None before the first): how many requests
+        must be in flight to reach the rate limit."""
+
+    def in_flight(self, *, least: int = 4, most: int = 64) -> int:
+        """How many requests to keep in flight so that latency does not hold throughput below the rate
+        limit: the rate times the latency (Little's law), doubled for the latency's spread and so that
+        a burst the window allows goes out at once."""
+        rate = min((pacer.rate for pacer in self.pacers), default=0.0)
+        latency = self.latency if self.latency is not None else 0.5
+        return max(least, min(most, math.ceil(2 * rate * latency)))
 
     def request(
         self,
@@ -104,14 +117,16 @@ class ApiHttp:
         json_body: Any = None,
         idempotent: bool = True,
         kind: str | None = None,
+        object_hook: Callable[[dict[str, Any]], Any] | None = None,
         shown_path: str | None = None,
     ) -> Any:
         """Send one logical request (retried as the rules allow) and return its parsed JSON body.
 
         ``idempotent=False`` marks a create: it is retried only when it surely did not reach the server
         (refused connection, 429, 503), and a lost response raises :class:`OutcomeUnknown`.
-        ``shown_path`` is what errors show instead of ``path`` when the path holds a credential
-        (Trello's ``/1/tokens/{token}/...``).
+        ``object_hook`` turns each JSON object into a value as it is parsed, so a big listing never
+        exists twice in memory, once as dicts and once as values. ``shown_path`` is what errors show
+        instead of ``path`` when the path holds a credential (Trello's ``/1/tokens/{token}/...``).
         """
         kind = kind or ("read" if method == "GET" else "write")
         for attempt in stamina.retry_context(
@@ -122,7 +137,9 @@ class ApiHttp:
             wait_max=self.rules.wait_max,
         ):
             with attempt:
-                return self._send_once(method, path, params, json_body, idempotent, kind, shown_path or path)
+                return self._send_once(
+                    method, path, params, json_body, idempotent, kind, object_hook, shown_path or path
+                )
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _retry_hook(self, idempotent: bool) -> Callable[[Exception], bool | float]:
@@ -150,6 +167,7 @@ class ApiHttp:
         json_body: Any,
         idempotent: bool,
         kind: str,
+        object_hook: Callable[[dict[str, Any]], Any] | None = None,
         shown: str = "",
     ) -> Any:
         shown = shown or path
@@ -159,6 +177,7 @@ class ApiHttp:
             list(params.items()) if isinstance(params, dict) else list(params or [])
         )
         self.counter.add(self.api, kind)
+        sent = time.monotonic()
         try:
             response = self.client.request(
                 method, self.base_url + path, params=query, json=json_body, headers=self._headers
@@ -167,6 +186,8 @@ class ApiHttp:
             error_type = TransportFailed if idempotent or isinstance(exc, _NOT_SENT) else OutcomeUnknown
             message = f"{type(exc).__name__}: {exc}".replace(path, shown)
             raise error_type(self.api, method, shown, message=message) from None
+        took = time.monotonic() - sent
+        self.latency = took if self.latency is None else 0.8 * self.latency + 0.2 * took
         if self._on_response is not None:
             self._on_response(response)
         if response.status_code >= 400:
@@ -174,7 +195,7 @@ class ApiHttp:
         if not response.content:
             return None
         try:
-            return response.json()
+            return response.json(object_hook=object_hook)
         except json.JSONDecodeError:
             raise ServerError(
                 self.api,
@@ -193,7 +214,7 @@ class ApiHttp:
             self.counter.add_429(self.api)
             wait = retry_after if retry_after is not None else self.rules.rate_limit_wait
             for pacer in self.pacers:
-                pacer.pause(wait)
+                pacer.penalize(wait)
             log.warning("%s rate limit reached: waiting %.1f s", self.api, wait)
             return RateLimited(*args, retry_after=retry_after)
         if status in (401, 403):
