@@ -88,10 +88,10 @@ def run(edits: int, latency_ms: float) -> dict[str, float | int]:
         for i in range(edits):
             target = STATUSES[(i + 1) % len(STATUSES)]
             person.edit_lead(lead, Status=target)
-            to_trello.append(_wait(lambda t=target: _card_status(person, lead) == t, 30))
+            to_trello.append(_wait(lambda t=target: _card_status(person, lead) == t, 90))
             target = STATUSES[(i + 2) % len(STATUSES)]
             person.move_card(card_id, target)
-            to_airtable.append(_wait(lambda t=target: _lead_status(person, lead) == t, 30))
+            to_airtable.append(_wait(lambda t=target: _lead_status(person, lead) == t, 90))
         requests = httpx.get(f"{settings['AIRTABLE_API_URL']}/_sandbox/requests").json()["requests"]
         limited = sum(1 for r in requests if r["status"] == 429)
     finally:
