@@ -148,8 +148,16 @@ class History:
     """The person's last status edit per lead (either side), with its wall-clock time."""
 
     last_status: dict[str, tuple[float, str]] = field(default_factory=dict)
+    story: dict[str, list[str]] = field(default_factory=dict)  # every status edit per lead, for reports
+    events: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)  # (time, side, value)
     deleted: set[str] = field(default_factory=set)
     edits: Counter[str] = field(default_factory=Counter)
+
+    def status(self, lead: str, value: str, side: str) -> None:
+        """A status edit that changed its side's value (setting the value a side holds is no edit)."""
+        self.last_status[lead] = (time.time(), value)
+        self.story.setdefault(lead, []).append(f"{datetime.now():%H:%M:%S.%f} {side} -> {value}")
+        self.events.setdefault(lead, []).append((time.time(), "T" if side == "Trello" else "A", value))
 
 
 class Editor:
@@ -192,14 +200,18 @@ class Editor:
                 self.person.add_lead, f"Lead {self.n}", f"lead{self.n}@example.com", status, "Soak"
             )
             self.leads.append(lead)
-            self.history.last_status[lead] = (time.time(), status)
+            self.history.status(lead, status, "new lead")
             self.history.edits["new lead"] += 1
             return
         lead = self.rng.choice(live)
         if roll < 0.40:
             status = self.rng.choice(STATUSES)
+            now = next(
+                (r["fields"].get("Status") for r in self.call(self.person.leads) if r["id"] == lead), None
+            )
             self.call(self.person.edit_lead, lead, Status=status)
-            self.history.last_status[lead] = (time.time(), status)
+            if status != now:
+                self.history.status(lead, status, "Airtable")
             self.history.edits["lead status"] += 1
         elif roll < 0.50:
             self.call(self.person.edit_lead, lead, Name=f"Lead {lead[-4:]} renamed {self.n}")
@@ -218,7 +230,8 @@ class Editor:
             if roll < 0.85:
                 status = self.rng.choice(STATUSES)
                 self.call(self.person.move_card, card["id"], status)
-                self.history.last_status[lead] = (time.time(), status)
+                if self.person.status_of_list(card["idList"]) != status:
+                    self.history.status(lead, status, "Trello")
                 self.history.edits["card move"] += 1
             elif roll < 0.93:
                 self.call(self.person.update_card, card["id"], desc=f"Note {self.n}.\n{card['desc']}")
@@ -243,6 +256,7 @@ class Verdict:
     disagreeing: int = 0
     lost_updates: int = 0
     details: list[str] = field(default_factory=list)
+    lost: list[tuple[str, str]] = field(default_factory=list)  # (lead, card) of each lost update
 
     @property
     def settled(self) -> bool:
@@ -272,6 +286,13 @@ def judge(person: Person, db_url: str, history: History, lists: dict[str, str]) 
             open_conflicts = {
                 r[0] for r in conn.execute(text("SELECT lead_id FROM conflicts WHERE resolved_at IS NULL"))
             }
+            activity: dict[str, list[str]] = {}
+            writes: dict[str, list[tuple[float, str, str]]] = {}
+            for at, action, lead_id, detail in conn.execute(
+                text("SELECT at, action, lead_id, detail FROM activity ORDER BY id")
+            ):
+                activity.setdefault(lead_id, []).append(f"{at.astimezone():%H:%M:%S.%f} {action}: {detail}")
+                writes.setdefault(lead_id, []).append((at.timestamp(), action, detail))
     finally:
         db.dispose()
     v = Verdict(leads=len(leads))
@@ -295,12 +316,101 @@ def judge(person: Person, db_url: str, history: History, lists: dict[str, str]) 
         last = history.last_status.get(lead_id)
         if last is not None and final != last[1]:
             after = [d for d in conflicts.get(lead_id, []) if d.timestamp() >= last[0] - 1.0]
-            if not after:
+            if not after and not reverted(history.events.get(lead_id, []), writes.get(lead_id, []), final):
                 v.lost_updates += 1
+                v.lost.append((lead_id, card["id"]))
                 v.details.append(
-                    f"lost update: lead {lead_id} ends {final!r}, the person last set {last[1]!r}"
+                    f"lost update: lead {lead_id} ends {final!r}, the person last set {last[1]!r}\n  person: "
+                    + "\n  person: ".join(history.story.get(lead_id, []))
+                    + "\n  leadsync: "
+                    + "\n  leadsync: ".join(activity.get(lead_id, []))
                 )
     return v
+
+
+def reverted(
+    events: list[tuple[float, str, str]], writes: list[tuple[float, str, str]], final: str | None
+) -> bool:
+    """Whether the person's last status edit set its side back to a value both sides had agreed on, and
+    the pair ends with the other side's value: that edit was no change (Unison's rule), not a loss.
+
+    Both sides' values are replayed from the person's edits and leadsync's recorded writes (its card
+    moves copy the lead's status of the moment, its lead writes name the status they set)."""
+    timeline = [(t, side, value) for t, side, value in events]
+    for t, action, detail in writes:
+        if action == "status" and "Status -> " in detail:
+            timeline.append((t, "A", detail.rsplit("Status -> ", 1)[1]))
+        elif action in ("created", "moved", "moved+updated", "linked"):
+            timeline.append((t, "T", "<A>"))
+    timeline.sort()
+    sides: dict[str, str | None] = {"A": None, "T": None}
+    agreed: set[str] = set()
+    last_side, last_value = "", ""
+    for _, side, value in timeline:
+        sides[side] = sides["A"] if value == "<A>" else value
+        if sides["A"] is not None and sides["A"] == sides["T"]:
+            agreed.add(sides["A"])
+        if value != "<A>" and (side, value) in {(e[1], e[2]) for e in events}:
+            last_side, last_value = side, value
+    other = sides["T" if last_side == "A" else "A"]
+    return last_value in agreed and final == other
+
+
+def trail(settings: dict[str, str], db_url: str, lead_id: str, card_id: str) -> str:
+    """Every change of a lead's Status and of its card's list, by whom, from both APIs' own records
+    (Trello's board actions, the Airtable webhook's payloads): to tell a lost update from a race."""
+    url, base = settings["AIRTABLE_API_URL"], settings["AIRTABLE_BASE_ID"]
+    names = {lid: name for name, lid in json.loads(settings["TRELLO_LIST_IDS"]).items()}
+    auth = {"key": settings["PERSON_TRELLO_API_KEY"], "token": settings["PERSON_TRELLO_TOKEN"]}
+    lines: list[tuple[str, str]] = []
+    actions = httpx.get(f"{url}/1/boards/{settings['TRELLO_BOARD_ID']}/actions", timeout=30,
+                        params={**auth, "filter": "updateCard,createCard", "limit": 1000}).json()  # fmt: skip
+    person = httpx.get(f"{url}/1/members/me", params=auth, timeout=30).json()["id"]
+    for a in actions:
+        data = a.get("data", {})
+        if data.get("card", {}).get("id") == card_id and ("listAfter" in data or a["type"] == "createCard"):
+            after = data.get("listAfter", data.get("list", {}))
+            who = "person" if a["idMemberCreator"] == person else "leadsync"
+            lines.append((a["date"], f"Trello   {who}: card -> {names.get(after.get('id'), after)}"))
+    db = create_engine(db_url)
+    try:
+        with db.connect() as conn:
+            hook = conn.execute(text("SELECT value FROM cursors WHERE name = 'airtable.webhook.id'")).scalar()
+    finally:
+        db.dispose()
+    headers = {"Authorization": f"Bearer {settings['PERSON_AIRTABLE_API_KEY']}"}
+    tables = (
+        httpx.get(f"{url}/v0/meta/bases/{base}/tables", headers=headers, timeout=30).json().get("tables", [])
+    )
+    status_field = next((f["id"] for t in tables for f in t["fields"] if f["name"] == "Status"), "")
+    headers = {"Authorization": f"Bearer {settings['AIRTABLE_API_KEY']}"}
+    cursor = 1
+    while hook:
+        page = httpx.get(f"{url}/v0/bases/{base}/webhooks/{hook}/payloads", headers=headers, timeout=30,
+                         params={"cursor": cursor}).json()  # fmt: skip
+        for p in page.get("payloads", []):
+            who = p["actionMetadata"]["sourceMetadata"]["user"]["email"].split("@")[0]
+            for table in p.get("changedTablesById", {}).values():
+                for kind in ("createdRecordsById", "changedRecordsById"):
+                    record = table.get(kind, {}).get(lead_id)
+                    if record is not None:
+                        cells = record.get("cellValuesByFieldId") or record.get("current", {}).get(
+                            "cellValuesByFieldId", {}
+                        )
+                        if status_field in cells:
+                            value = cells[status_field]
+                            lines.append(
+                                (
+                                    p["timestamp"],
+                                    f"Airtable {who}: Status -> {value.get('name') if isinstance(value, dict) else value}",
+                                )
+                            )
+        cursor = page.get("cursor", cursor)
+        if not page.get("mightHaveMore"):
+            break
+    return f"trail of lead {lead_id} / card {card_id}:\n  " + "\n  ".join(
+        f"{t} {line}" for t, line in sorted(lines)
+    )
 
 
 # ---- the soak -----------------------------------------------------------------------------------------------
@@ -448,6 +558,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         for line in verdict.details[:20]:
             log(line)
+        for lead_id, card_id in verdict.lost[:5]:
+            log(trail(settings, db_url, lead_id, card_id))
         ok = verdict.settled and verdict.lost_updates == 0 and final.returncode == 0 and final_writes == 0
         return 0 if ok else 1
     finally:
