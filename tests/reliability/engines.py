@@ -6,6 +6,7 @@ its own handle on the store. Dropping it and building another on the same store 
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ from leadsync.engine import CycleResult, Engine
 from leadsync.executor import Progress
 from leadsync.sandbox import BackgroundServer, SandboxState, start
 from leadsync.settings import Settings, load_settings
+
+TLS = ssl.create_default_context()
+"""One TLS context for every client made here: loading the CA bundle for each new client costs ~45 ms,
+and a restarted "process" is a new client (the sandbox is plain HTTP on loopback anyway)."""
 
 
 class Crash(BaseException):
@@ -32,7 +37,7 @@ def engine_settings(state: SandboxState, db_path: Path, **overrides: Any) -> Set
 
 def new_engine(settings: Settings, timeout: float = 10.0) -> Engine:
     """A fresh "process": its own HTTP client (``timeout`` per request) and its own store handle."""
-    return Engine(settings, http=httpx.Client(timeout=httpx.Timeout(timeout)))
+    return Engine(settings, http=httpx.Client(timeout=httpx.Timeout(timeout), verify=TLS))
 
 
 def crash_after(writes: int, hook: Callable[[int], None] | None = None) -> Callable[[int], Progress]:

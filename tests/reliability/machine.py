@@ -150,7 +150,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.w.cycle(kind, crash_at, edits_during, injected, random.Random(order), batches)
         self.healthy = True
 
-    @precondition(lambda self: self.world is not None and not self.world.store_lost_at)
+    # In one sequence in five (by its seed), once: a lost store relaxes what the end checks can expect.
+    @precondition(
+        lambda self: self.world is not None and self.world.seed % 5 == 0 and not self.world.store_lost_at
+    )
     @rule()
     def the_state_store_is_lost(self) -> None:
         self._step()

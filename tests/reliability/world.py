@@ -17,6 +17,7 @@ undone by leadsync legitimately, and the model is told when they are:
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
 import threading
@@ -38,7 +39,7 @@ from leadsync.sandbox import BackgroundServer, FaultRule
 from leadsync.sandbox.person import Person
 from leadsync.settings import ConflictPolicy, Settings
 from leadsync.store import Store
-from tests.reliability.engines import Crash, engine_settings, new_engine, sandbox
+from tests.reliability.engines import TLS, Crash, engine_settings, new_engine, sandbox
 
 STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 UNMAPPED_STATUS = "NURTURE"  # a Status the person adds in Airtable that maps to no list
@@ -118,7 +119,7 @@ class Hand:
     can hit the person's requests too: the person then tries again, as anyone would in a browser."""
 
     def __init__(self, settings: dict[str, str]) -> None:
-        self.p = Person(settings, client=httpx.Client(timeout=5.0))
+        self.p = Person(settings, client=httpx.Client(timeout=5.0, verify=TLS))
 
     def close(self) -> None:
         self.p.close()
@@ -165,7 +166,7 @@ class World:
         self.lists = dict(self.state.trello.list_ids)
         s = self.state.settings()
         person_trello = {"key": s["PERSON_TRELLO_API_KEY"], "token": s["PERSON_TRELLO_TOKEN"]}
-        made = httpx.post(
+        made = self.hand.p.client.post(
             f"{self.server.url}/1/lists",
             params={**person_trello, "name": UNMAPPED_LIST, "idBoard": self.state.trello.board_id},
             timeout=10,
@@ -173,7 +174,7 @@ class World:
         made.raise_for_status()
         self.lists[UNMAPPED_LIST] = str(made.json()["id"])
         self.status_of_list = {lid: name for name, lid in self.lists.items() if name in STATUSES}
-        hook = httpx.post(
+        hook = self.hand.p.client.post(
             f"{self.server.url}/v0/bases/{self.state.airtable.base_id}/webhooks",
             headers={"Authorization": f"Bearer {s['AIRTABLE_API_KEY']}"},
             json={"specification": {"options": {"filters": {"dataTypes": ["tableData"]}}}},
@@ -731,7 +732,13 @@ class World:
         for i, record in enumerate(self.observer.open_conflicts()):
             keep = "airtable" if (i + self.seed) % 2 == 0 else "trello"
             args = ["conflicts", "resolve", record.lead_id, "--keep", keep]
-            result = CliRunner().invoke(app, args, env=env)
+            root = logging.getLogger()
+            handlers, level = list(root.handlers), root.level
+            try:
+                result = CliRunner().invoke(app, args, env=env)
+            finally:  # the command sets up its own logging to a stream the runner then closes
+                root.handlers[:] = handlers
+                root.setLevel(level)
             assert result.exit_code == 0, result.output
             # The person's decision (the kept side's value now) is the last word on the pair's status.
             lead, card = self.actual_leads().get(record.lead_id), self.actual_cards().get(record.card_id)
