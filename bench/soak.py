@@ -253,6 +253,7 @@ class Verdict:
     with_one_card: int = 0
     without_card: int = 0
     duplicates: int = 0
+    missing: int = 0  # a lead with an open status and no card
     disagreeing: int = 0
     lost_updates: int = 0
     details: list[str] = field(default_factory=list)
@@ -260,7 +261,7 @@ class Verdict:
 
     @property
     def settled(self) -> bool:
-        return self.duplicates == 0 and self.disagreeing == 0
+        return self.duplicates == 0 and self.missing == 0 and self.disagreeing == 0
 
 
 def judge(person: Person, db_url: str, history: History, lists: dict[str, str]) -> Verdict:
@@ -305,6 +306,9 @@ def judge(person: Person, db_url: str, history: History, lists: dict[str, str]) 
             v.with_one_card += 1
         elif not cards:
             v.without_card += 1  # a lead set LOST before its first sync gets none
+            if lead.status in OPEN_STATUSES:
+                v.missing += 1
+                v.details.append(f"missing: lead {lead_id} ({lead.status}) has no card")
         if len(cards) != 1 or cards[0]["closed"] or lead_id in open_conflicts:
             continue
         card = cards[0]
@@ -546,6 +550,7 @@ def run(args: argparse.Namespace) -> int:
             "leads": verdict.leads,
             "leads_with_one_card": verdict.with_one_card,
             "leads_without_card": verdict.without_card,
+            "leads_missing_a_card": verdict.missing,
             "duplicates": verdict.duplicates,
             "pairs_disagreeing": verdict.disagreeing,
             "lost_updates": verdict.lost_updates,
