@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     # IPPROTO_TCP so that asyncio sets TCP_NODELAY (see leadsync.sandbox.server).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(4096)  # before the settings line: a client may connect at once (uvicorn accepts later)
     host, port = sock.getsockname()[:2]
     state.base_url = f"http://{host}:{port}"
     print(json.dumps(state.settings()), flush=True)

@@ -8,7 +8,8 @@ an interrupted create is found again by its ``Lead ID`` line and adopted, never 
 
 The two APIs' limits are independent, so the Trello writes and the Airtable writes run side by
 side, each with as many requests in flight as its rate limit and latency call for
-(:meth:`~leadsync.clients.http.ApiHttp.in_flight`); the pacers keep each under its limit.
+(:meth:`~leadsync.clients.http.ApiHttp.in_flight`; a little under the limit for Airtable, whose 429
+costs 30 s); the pacers keep each under its limit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.clients.airtable import BATCH, AirtableClient
-from leadsync.clients.http import ApiHttp
 from leadsync.clients.trello import TrelloClient
 from leadsync.errors import LeadsyncError
 from leadsync.models import Base, LeadId
@@ -117,12 +117,15 @@ class Executor:
         batches = [statuses[i : i + BATCH] for i in range(0, len(statuses), BATCH)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadsync-airtable") as beside:
             airtable_done = beside.submit(
-                self._parallel, batches, lambda batch: self._write_statuses(batch, out), self.airtable.http
+                self._parallel,
+                batches,
+                lambda batch: self._write_statuses(batch, out),
+                self.airtable.in_flight,
             )
             self._parallel(
                 card_writes,
                 lambda op: self._create(op, out) if isinstance(op, CreateCard) else self._update(op, out),
-                self.trello.http,
+                self.trello.http.in_flight,
             )
             airtable_done.result()
         return out
@@ -221,10 +224,10 @@ class Executor:
         except LeadsyncError as exc:
             out.fail(what, exc)
 
-    def _parallel(self, ops: Sequence[Any], fn: Callable[[Any], None], http: ApiHttp) -> None:
+    def _parallel(self, ops: Sequence[Any], fn: Callable[[Any], None], in_flight: Callable[[], int]) -> None:
         """``fn`` over ``ops`` on as many threads as the API's limit and latency call for: a worker that
-        finishes an operation starts another when :meth:`ApiHttp.in_flight` has grown past the workers
-        running (the API slows under load), so latency never holds throughput below the limit."""
+        finishes an operation starts another when ``in_flight()`` has grown past the workers running
+        (the API slows under load), so latency never holds throughput below the limit."""
         if len(ops) <= 1 or self.workers == 1:
             for op in ops:
                 fn(op)
@@ -235,7 +238,7 @@ class Executor:
         failures: list[BaseException] = []
 
         def wanted() -> int:
-            return min(self.workers or http.in_flight(), len(ops))
+            return min(self.workers or in_flight(), len(ops))
 
         def work() -> None:
             while True:

@@ -22,6 +22,7 @@ _URL_BUDGET = 12000  # stay well under the 16,000-character URL limit
 # A record id is "rec" and 14 random letters or digits: about half of all ids hold one of three given
 # characters there, so each group splits a table in two halves that no edit can move a record across.
 _SLICE_GROUPS = ("abc", "xyz")
+FILL = 0.8  # share of the rate limit that concurrent requests aim at (see AirtableClient.in_flight)
 
 
 class RecordJson(TypedDict, total=False):
@@ -128,14 +129,13 @@ class AirtableClient:
 
     def all_leads(self) -> dict[LeadId, Lead]:
         """Every lead. Each page names the next, so one listing waits a round trip per 100 records; when
-        the first page says there are more, and the rate limit allows more requests in flight than one,
-        the table is read as 2 or 4 slices at once (:func:`slice_formulas`), the first page dropped."""
+        the first page says there are more, and :meth:`in_flight` allows more requests than one, the
+        table is read as 2 or 4 slices at once (:func:`slice_formulas`), the first page dropped."""
         first, offset = self._page(self._list_body(None, FIELDS), None)
         leads = {lead.id: lead for lead in first}
         if offset is None:
             return leads
-        streams = self.http.in_flight(least=1, most=4)
-        splits = int(math.log2(streams))
+        splits = int(math.log2(self.in_flight(most=4)))
         if splits == 0:
             for page in self.iter_pages(after=offset):
                 leads.update((lead.id, lead) for lead in page)
@@ -145,6 +145,13 @@ class AirtableClient:
             for part in pool.map(self._collect, slice_formulas(splits)):
                 leads.update(part)
         return leads
+
+    def in_flight(self, most: int = 64) -> int:
+        """Requests to keep in flight: a little under the rate limit's worth, never over it. Airtable
+        refuses every request for 30 s after a 429, and a burst the pacer allows can still reach it
+        closer together than it left (network or server delays), so its requests never queue at the
+        pacer."""
+        return self.http.in_flight(fill=FILL, least=1, most=most)
 
     def _collect(self, formula: str) -> dict[LeadId, Lead]:
         return {lead.id: lead for page in self.iter_pages(formula) for lead in page}

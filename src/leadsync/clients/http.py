@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import threading
 import time
@@ -100,13 +99,18 @@ class ApiHttp:
         """A moving average of the seconds a response takes (None before the first): how many requests
         must be in flight to reach the rate limit."""
 
-    def in_flight(self, *, least: int = 4, most: int = 64) -> int:
-        """How many requests to keep in flight so that latency does not hold throughput below the rate
-        limit: the rate times the latency (Little's law), doubled for the latency's spread and so that
-        a burst the window allows goes out at once."""
+    def in_flight(self, *, fill: float = 1.25, least: int = 4, most: int = 64) -> int:
+        """How many requests to keep in flight: ``fill`` times the rate limit's worth at the current
+        latency (Little's law: rate x latency keeps the limit busy), recomputed as the latency moves.
+
+        The default adds a quarter for the latency's spread, and no more: requests sent together reach
+        the server together, a server queues them, and one it counts late can meet, inside the server's
+        window, a request sent a whole (client-side) window after it, which is a 429. An API that
+        punishes a 429 hard asks for less than 1, to run just under its limit instead of at it.
+        """
         rate = min((pacer.rate for pacer in self.pacers), default=0.0)
         latency = self.latency if self.latency is not None else 0.5
-        return max(least, min(most, math.ceil(2 * rate * latency)))
+        return max(least, min(most, round(fill * rate * latency)))
 
     def request(
         self,
