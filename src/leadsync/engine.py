@@ -251,7 +251,10 @@ class Engine:
             leads.update(self.airtable.get_leads(lead_ids - leads.keys()))
         except ApiError as exc:
             raise ReadFailed("Airtable", exc) from exc
-        more = {pairs[lid].card_id for lid in leads if lid in pairs} - cards.keys() - gone_cards
+        # Every linked lead in view brings its card, those found gone included: a lead deleted is acted
+        # on through its card (archived), which must be read for that.
+        linked = {pairs[lid].card_id for lid in lead_ids | leads.keys() if lid in pairs}
+        more = linked - cards.keys() - gone_cards
         if more:
             try:
                 extra, extra_gone = self.trello.get_cards(more)
