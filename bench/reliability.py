@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from collections import Counter
 from typing import Any
 
@@ -38,8 +39,8 @@ def worker(examples: int, steps: int, deadline: float) -> dict[str, Any]:
             before = STATS["sequences"]
             try:
                 run_state_machine_as_test(SyncMachine, settings=profile())
-            except Exception as exc:  # the failing sequence, shrunk, is in the message
-                failure = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # the failing sequences, with their steps, are in the traceback
+                failure = "".join(traceback.format_exception(exc))
             if STATS["sequences"] == before and failure is None:
                 break  # nothing ran: don't spin
     return {"stats": dict(STATS), "seconds": time.monotonic() - started, "failure": failure}
@@ -73,6 +74,8 @@ def main() -> None:
     for proc in procs:
         out, _ = proc.communicate()
         lines = out.strip().splitlines()
+        if lines[:-1]:
+            print("\n".join(lines[:-1]), file=sys.stderr)
         results.append(
             json.loads(lines[-1]) if lines else {"stats": {}, "seconds": 0, "failure": "no output"}
         )

@@ -160,6 +160,7 @@ class World:
         self._conflicts_seen: set[tuple[int, int]] = set()
         self.store_lost_at: list[int] = []
         self.linked_cards: set[CardId] = set()
+        self.linked_at: dict[CardId, int] = {}  # when a card was first seen linked
         self.trace: list[tuple[str, int, int, int, int, int, int]] = []  # what each cycle did
         self._lock = threading.RLock()
         self._pending: list[Pending] = []
@@ -507,6 +508,8 @@ class World:
         for card in cards.values():
             self.card_model(card)
         self.linked_cards.update(b.card_id for b in pairs.values())
+        for base in pairs.values():
+            self.linked_at.setdefault(base.card_id, self.clock)
         for lead_id, base in pairs.items():
             seen = self.bases.setdefault(lead_id, [])
             if not seen or seen[-1].value != base.status:
@@ -690,14 +693,21 @@ class World:
         )
 
     def check_title(self, lead: Lead, card: Card, model: CardModel) -> None:
+        """Names flow Airtable -> Trello: a lead renamed while its card was linked gives the card its title;
+        otherwise a title the person set survives (when the lead's name was synced as they set it)."""
         ours = card_title(lead.name)
-        renamed = self.leads[lead.id].renamed
-        if not model.titles or (renamed and renamed[-1] > model.titles[-1].clock):
-            if renamed or not model.titles:
-                assert card.name == ours or self.store_lost_at, f"card {card.id} title {card.name!r}"
+        if self.store_lost_at:
+            return  # a re-adopted card's title is judged against the block only (see planner._shown_fields)
+        linked_at = self.linked_at.get(card.id, self.clock + 1)
+        since = model.titles[-1].clock if model.titles else -1
+        renamed = [r for r in self.leads[lead.id].renamed if r > since]
+        if any(r > linked_at for r in renamed) or (not model.titles and not model.by_person):
+            assert card.name == ours, f"card {card.id} title {card.name!r}, the lead's name is {lead.name!r}"
+            return
+        if not model.titles:
             return
         title, synced = model.titles[-1].value
-        if synced and not self.store_lost_at:
+        if synced and not renamed:
             assert card.name == title, f"the person's title of card {card.id} was overwritten"
         else:
             assert card.name in (title, ours), f"card {card.id} title {card.name!r}"
