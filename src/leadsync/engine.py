@@ -23,7 +23,7 @@ from leadsync.clients.trello import TrelloClient
 from leadsync.desc import parse_lead_id
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.executor import Executor, Outcome, Progress
-from leadsync.models import Card, CardId, Lead, LeadId, ListId, Mapping, Side
+from leadsync.models import Base, Card, CardId, Lead, LeadId, ListId, Mapping, Side
 from leadsync.planner import CreateCard, Plan, Snapshot, plan, status_conflicts
 from leadsync.settings import ConflictPolicy, Settings
 from leadsync.store import Store
@@ -75,7 +75,9 @@ class StorePacer(Pacer):
         self.key = key
 
     def acquire(self) -> float:
-        waited = 0.0
+        # This process's own reservation queue first: one thread per freed slot reaches the store, instead
+        # of every waiting thread polling it.
+        waited = super().acquire()
         while (wait := self.store.take_rate_slot(self.key, self.limit, self.window)) > 0:
             wait = min(wait, 0.5)  # look again soon: another process may release its pause
             time.sleep(wait)
@@ -104,7 +106,10 @@ class Engine:
         self, settings: Settings, *, http: httpx.Client | None = None, store: Store | None = None
     ) -> None:
         self.settings = settings
-        self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        self.http = http or httpx.Client(
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),  # as many as writers run
+        )
         self.store = store or Store.open(settings.LEADSYNC_DATABASE_URL)
         self.counter = RequestCounter()
         scale = settings.LEADSYNC_RATE_LIMIT_SCALE
@@ -287,10 +292,12 @@ class Engine:
         snapshot, cursors = self._read_incremental(datetime.fromisoformat(watermark), last_action)
         return "incremental", snapshot, cursors
 
-    def latest_winners(self, snapshot: Snapshot, mapping: Mapping) -> dict[LeadId, Side]:
+    def latest_winners(
+        self, snapshot: Snapshot, mapping: Mapping, pairs: dict[LeadId, Base] | None = None
+    ) -> dict[LeadId, Side]:
         """For each status conflict, the side whose change is the later by each API's own timestamp:
         Trello's ``updateCard`` action that moved the card, Airtable's ``LAST_MODIFIED_TIME({Status})``."""
-        conflicts = status_conflicts(snapshot, self.store.pairs(), mapping)
+        conflicts = status_conflicts(snapshot, self.store.pairs() if pairs is None else pairs, mapping)
         if not conflicts:
             return {}
         moves = self._card_move_times({c.card_id for c in conflicts}, snapshot.cards)
@@ -375,10 +382,11 @@ class Engine:
     ) -> CycleResult:
         cycle_started = datetime.now(UTC)
         policy = self.settings.LEADSYNC_CONFLICT_POLICY
-        winners = self.latest_winners(snapshot, mapping) if policy is ConflictPolicy.LATEST else {}
+        pairs = self.store.pairs()  # once per cycle: 100,000 pairs take seconds to load
+        winners = self.latest_winners(snapshot, mapping, pairs) if policy is ConflictPolicy.LATEST else {}
         intents = self.store.intents()
         the_plan = plan(
-            snapshot, self.store.pairs(), mapping, policy,
+            snapshot, pairs, mapping, policy,
             intents=intents,
             open_conflicts={c.lead_id for c in self.store.open_conflicts()},
             winners=winners,
