@@ -153,9 +153,10 @@ class Hand:
 class World:
     """One sequence: sandbox, person, store, the current leadsync process, and the model."""
 
-    def __init__(self, seed: int, policy: ConflictPolicy) -> None:
+    def __init__(self, seed: int, policy: ConflictPolicy, *, timeout: float = MACHINE_TIMEOUT) -> None:
         self.seed = seed
         self.policy = policy
+        self.timeout = timeout  # per request, for leadsync while the world is not quiet
         self.server: BackgroundServer
         self.server, self.state = sandbox(seed)
         self.dir = Path(tempfile.mkdtemp(prefix="leadsync-machine-"))
@@ -194,7 +195,7 @@ class World:
         hook.raise_for_status()
         self.airtable_hook = str(hook.json()["id"])
         self.events_seen = {"trello": 0, "airtable": 0}
-        self.engine: Engine = new_engine(self.settings, MACHINE_TIMEOUT)
+        self.engine: Engine = new_engine(self.settings, timeout)
         self.observer = Store.open(self.settings.LEADSYNC_DATABASE_URL)
 
     def _settings(self, **overrides: Any) -> Settings:
@@ -403,11 +404,11 @@ class World:
         STATS["faults that hit a request"] += sum(a - r.count for a, r in zip(armed, rules, strict=True))
         self.state.faults.clear()
 
-    def restart(self, *, timeout: float = MACHINE_TIMEOUT) -> None:
+    def restart(self, *, timeout: float | None = None) -> None:
         """The process is gone (its objects dropped); a new one starts on the same store."""
         with contextlib.suppress(Exception):
             self.engine.close()
-        self.engine = new_engine(self.settings, timeout)
+        self.engine = new_engine(self.settings, timeout or self.timeout)
 
     def lose_store(self) -> None:
         """The state store is deleted: a new, empty one takes its place (I11)."""
@@ -416,7 +417,7 @@ class World:
         self.store_lost_at.append(self.tick())
         self.generation += 1
         self.settings = self._settings()
-        self.engine = new_engine(self.settings, MACHINE_TIMEOUT)
+        self.engine = new_engine(self.settings, self.timeout)
         self.observer = Store.open(self.settings.LEADSYNC_DATABASE_URL)
         STATS["stores lost"] += 1
 
@@ -829,8 +830,8 @@ class World:
 
 
 @contextlib.contextmanager
-def world(seed: int, policy: ConflictPolicy) -> Iterator[World]:
-    w = World(seed, policy)
+def world(seed: int, policy: ConflictPolicy, *, timeout: float = MACHINE_TIMEOUT) -> Iterator[World]:
+    w = World(seed, policy, timeout=timeout)
     try:
         yield w
     finally:
