@@ -178,7 +178,7 @@ class SyncMachine(RuleBasedStateMachine):
 def profile() -> settings:
     """The CI profile by default; ``LEADSYNC_LONG=1`` for the long one (``LEADSYNC_EXAMPLES`` to size it)."""
     long = os.environ.get("LEADSYNC_LONG") == "1"
-    examples = int(os.environ.get("LEADSYNC_EXAMPLES", "10000" if long else "30"))
+    examples = int(os.environ.get("LEADSYNC_EXAMPLES", "10000" if long else "50"))
     return settings(
         max_examples=examples,
         stateful_step_count=int(os.environ.get("LEADSYNC_STEPS", "30" if long else "20")),
