@@ -525,7 +525,7 @@ class World:
             out.append(({x for e in chunk for x in e.leads}, {x for e in chunk for x in e.cards}))
         return out
 
-    # ---- the store's invariants, after every step (I10, I5) ----------------------------------------------
+    # ---- the store's invariants, after every step (I10, I5, I7) -------------------------------------------
     def observe(self, cycle_start: int | None = None) -> None:
         """Read the store, remember what the end-state rules need, and check the store's invariants."""
         at = cycle_start if cycle_start is not None else self.clock
@@ -567,6 +567,8 @@ class World:
         if self.policy is not ConflictPolicy.MANUAL:
             assert not open_conflicts, "an open conflict under a policy that decides"
         assert all(c.lead_id in pairs for c in open_conflicts), "an open conflict of an unlinked lead"
+        for c in store.conflicts(10_000):  # I7: both sides at the same value is agreement, never a conflict
+            assert c.airtable_status != c.trello_status, f"a false conflict recorded for {c.lead_id}"
         last = store.last_cycle()
         assert last is None or last.finished_at is not None, "a cycle left unfinished"
 
