@@ -43,6 +43,12 @@ def worker(examples: int, steps: int, deadline: float) -> dict[str, Any]:
                 failure = "".join(traceback.format_exception(exc))
             if STATS["sequences"] == before and failure is None:
                 break  # nothing ran: don't spin
+            done, seconds = STATS["sequences"], time.monotonic() - started
+            print(
+                f"progress: pid {os.getpid()}: {done} sequences in {seconds:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return {"stats": dict(STATS), "seconds": time.monotonic() - started, "failure": failure}
 
 
