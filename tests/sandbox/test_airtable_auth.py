@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
 
-from leadsync.sandbox import start
 from tests.fixtures_sandbox import RunningSandbox
+from tests.sandbox.helpers import airtable_client, leads_path
 
 RATE_LIMITED = {
     "error": {"type": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}
 }
 AUTH_REQUIRED = {"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[RunningSandbox]:
-    """One sandbox (limits off) for this module's tests that do not need fresh rate-limit windows."""
-    server, state = start(seed=29, rate_scale=0)
-    try:
-        yield RunningSandbox(server, state)
-    finally:
-        server.stop()
-
-
-@contextmanager
-def client_of(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    """An HTTP client on the sandbox, authenticated as leadsync."""
-    headers = {"Authorization": f"Bearer {sandbox.settings['AIRTABLE_API_KEY']}"}
-    with httpx.Client(base_url=sandbox.url, headers=headers, timeout=10) as c:
-        yield c
-
-
-@pytest.fixture
-def client(shared: RunningSandbox) -> Iterator[httpx.Client]:
-    shared.control("POST", "/reset")
-    with client_of(shared) as c:
-        yield c
-
-
-def leads_path(sandbox: RunningSandbox) -> str:
-    return f"/v0/{sandbox.settings['AIRTABLE_BASE_ID']}/Leads"
+SHARED_SEED = 29  # of this module's ``shared`` sandbox (tests/sandbox/conftest.py)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +92,7 @@ def test_a_url_over_16000_characters_is_rejected_and_one_under_is_served(
 def test_the_sixth_request_in_a_second_is_429_until_the_30_second_penalty_ends(
     sandbox: RunningSandbox,
 ) -> None:
-    with client_of(sandbox) as client:
+    with airtable_client(sandbox) as client:
         path = leads_path(sandbox)
         assert [client.get(path).status_code for _ in range(5)] == [200] * 5
         sixth = client.get(path)
@@ -136,7 +105,7 @@ def test_the_sixth_request_in_a_second_is_429_until_the_30_second_penalty_ends(
 
 
 def test_meta_and_webhook_requests_count_against_the_same_base_limit(sandbox: RunningSandbox) -> None:
-    with client_of(sandbox) as client:
+    with airtable_client(sandbox) as client:
         base = sandbox.settings["AIRTABLE_BASE_ID"]
         paths = [f"/v0/{base}/Leads", f"/v0/meta/bases/{base}/tables", f"/v0/bases/{base}/webhooks"] * 2
         responses = [client.get(path) for path in paths]
@@ -145,7 +114,7 @@ def test_meta_and_webhook_requests_count_against_the_same_base_limit(sandbox: Ru
 
 
 def test_rate_scale_zero_turns_the_limits_off(sandbox: RunningSandbox) -> None:
-    with client_of(sandbox) as client:
+    with airtable_client(sandbox) as client:
         assert [client.get(leads_path(sandbox)).status_code for _ in range(6)][-1] == 429
         sandbox.control("POST", "/config", json={"rate_scale": 0})
         assert {client.get(leads_path(sandbox)).status_code for _ in range(20)} == {200}

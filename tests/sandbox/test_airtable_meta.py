@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from leadsync.sandbox import start
 from tests.fixtures_sandbox import RunningSandbox
 
 AIRTABLE_ID = r"{}[A-Za-z0-9]{{14}}"
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[RunningSandbox]:
-    """One sandbox for this module's tests that need neither the clock, the limits nor pings; each test
-    starts from a reset (the provisioned base, no records, no webhooks, fresh offsets)."""
-    server, state = start(seed=23, rate_scale=0)
-    try:
-        yield RunningSandbox(server, state)
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def client(shared: RunningSandbox) -> Iterator[httpx.Client]:
-    shared.control("POST", "/reset")
-    headers = {"Authorization": f"Bearer {shared.settings['AIRTABLE_API_KEY']}"}
-    with httpx.Client(base_url=shared.url, headers=headers, timeout=10) as c:
-        yield c
+SHARED_SEED = 23  # of this module's ``shared`` sandbox (tests/sandbox/conftest.py)
 
 
 def test_the_schema_lists_the_leads_table_with_ids_choices_and_the_grid_view(

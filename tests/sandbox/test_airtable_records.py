@@ -11,15 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from leadsync.sandbox import start
 from tests.fixtures_sandbox import RunningSandbox
+from tests.sandbox.helpers import GENERIC_422, airtable_client, leads_path
 
-GENERIC_422 = {
-    "error": {
-        "type": "INVALID_REQUEST_UNKNOWN",
-        "message": "Invalid request: parameter validation failed. Check your request data.",
-    }
-}
+SHARED_SEED = 23  # of this module's ``shared`` sandbox (tests/sandbox/conftest.py)
 ITERATOR_GONE = {"error": {"type": "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"}}
 
 
@@ -41,31 +36,17 @@ class Leads:
         return ids
 
 
-@pytest.fixture(scope="module")
-def shared() -> Iterator[RunningSandbox]:
-    """One sandbox for this module's tests that need neither the clock, the limits nor pings; each test
-    starts from a reset (the provisioned base, no records, no webhooks, fresh offsets)."""
-    server, state = start(seed=23, rate_scale=0)
-    try:
-        yield RunningSandbox(server, state)
-    finally:
-        server.stop()
-
-
 @contextmanager
 def leads_of(sandbox: RunningSandbox) -> Iterator[Leads]:
     """The Leads table as leadsync sees it."""
-    s = sandbox.settings
-    headers = {"Authorization": f"Bearer {s['AIRTABLE_API_KEY']}"}
-    with httpx.Client(base_url=sandbox.url, headers=headers, timeout=10) as client:
-        yield Leads(client, f"/v0/{s['AIRTABLE_BASE_ID']}/Leads")
+    with airtable_client(sandbox) as client:
+        yield Leads(client, leads_path(sandbox))
 
 
 @pytest.fixture
-def leads(shared: RunningSandbox) -> Iterator[Leads]:
-    shared.control("POST", "/reset")
-    with leads_of(shared) as leads:
-        yield leads
+def leads(shared: RunningSandbox, client: httpx.Client) -> Leads:
+    """The Leads table of the freshly reset ``shared`` sandbox, as leadsync sees it."""
+    return Leads(client, leads_path(shared))
 
 
 def test_pages_carry_an_offset_only_while_more_records_remain(leads: Leads) -> None:

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,57 +16,24 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from leadsync.sandbox import BackgroundServer, start
 from tests.fixtures_sandbox import RunningSandbox
+from tests.sandbox.helpers import PingReceiver, airtable_client
 
 TABLE_DATA = {"options": {"filters": {"dataTypes": ["tableData"]}}}
 ISO_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
-
-
-class Receiver:
-    """A notification endpoint on loopback: records every POST, answers with scripted statuses (then 200)."""
-
-    def __init__(self) -> None:
-        self.pings: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []
-        self._lock = threading.Lock()
-        self.server = BackgroundServer(Starlette(routes=[Route("/hook", self._handle, methods=["POST"])]))
-
-    async def _handle(self, request: Request) -> Response:
-        body = await request.body()
-        with self._lock:
-            self.pings.append((dict(request.headers), body))
-            status = self.statuses.pop(0) if self.statuses else 200
-        return Response(status_code=status)
-
-    @property
-    def url(self) -> str:
-        return f"{self.server.url}/hook"
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.pings) >= count:
-                    return list(self.pings)
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} pings, got {len(self.pings)}")
+SHARED_SEED = 31  # of this module's ``shared`` sandbox (tests/sandbox/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def receiver_server() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver_server() -> Iterator[PingReceiver]:
+    r = PingReceiver()
     with r.server:
         yield r
 
 
 @pytest.fixture
-def receiver(receiver_server: Receiver) -> Receiver:
+def receiver(receiver_server: PingReceiver) -> PingReceiver:
     """The module's receiver, with no pings recorded and no scripted statuses."""
     receiver_server.pings.clear()
     receiver_server.statuses.clear()
@@ -135,26 +101,11 @@ class Base:
 
 @contextmanager
 def base_of(sandbox: RunningSandbox) -> Iterator[Base]:
-    s = sandbox.settings
-    with (
-        httpx.Client(
-            base_url=sandbox.url, headers={"Authorization": f"Bearer {s['AIRTABLE_API_KEY']}"}
-        ) as client,
-        httpx.Client(
-            base_url=sandbox.url, headers={"Authorization": f"Bearer {s['PERSON_AIRTABLE_API_KEY']}"}
-        ) as person,
+    with (  # httpx's default 5 s timeout
+        airtable_client(sandbox, timeout=5) as client,
+        airtable_client(sandbox, person=True, timeout=5) as person,
     ):
-        yield Base(sandbox, client, person, s["AIRTABLE_BASE_ID"])
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[RunningSandbox]:
-    """One sandbox for the tests that neither move the clock nor send pings; reset before each."""
-    server, state = start(seed=31, rate_scale=0)
-    try:
-        yield RunningSandbox(server, state)
-    finally:
-        server.stop()
+        yield Base(sandbox, client, person, sandbox.settings["AIRTABLE_BASE_ID"])
 
 
 @pytest.fixture
@@ -340,7 +291,7 @@ def test_an_invalid_specification_is_422(base: Base, spec: dict[str, Any]) -> No
 
 
 def test_a_ping_is_signed_with_the_webhook_secret_over_the_exact_body(
-    fresh: Base, receiver: Receiver
+    fresh: Base, receiver: PingReceiver
 ) -> None:
     made = fresh.add_hook(url=receiver.url)
     fresh.create("Ada")
@@ -360,7 +311,7 @@ def test_a_ping_is_signed_with_the_webhook_secret_over_the_exact_body(
 
 
 def test_pings_are_coalesced_while_one_is_undelivered_and_none_is_lost(
-    fresh: Base, receiver: Receiver
+    fresh: Base, receiver: PingReceiver
 ) -> None:
     fresh.sandbox.control("POST", "/config", json={"airtable_ping_retry_delays": [0.5]})
     receiver.statuses = [503]
@@ -376,7 +327,7 @@ def test_pings_are_coalesced_while_one_is_undelivered_and_none_is_lost(
     assert fresh.hook(hook)["cursorForNextPayload"] == 5
 
 
-def test_notifications_turn_off_after_the_retries_run_out(fresh: Base, receiver: Receiver) -> None:
+def test_notifications_turn_off_after_the_retries_run_out(fresh: Base, receiver: PingReceiver) -> None:
     fresh.sandbox.control("POST", "/config", json={"airtable_ping_retry_delays": [0.05, 0.05]})
     receiver.statuses = [500, 500, 500]
     hook = fresh.add_hook(url=receiver.url)["id"]
@@ -401,7 +352,7 @@ def test_notifications_turn_off_after_the_retries_run_out(fresh: Base, receiver:
 
 
 def test_refreshing_or_reading_payloads_extends_the_expiry_and_expired_hooks_go_quiet(
-    fresh: Base, receiver: Receiver
+    fresh: Base, receiver: PingReceiver
 ) -> None:
     made = fresh.add_hook(url=receiver.url)
     hook = made["id"]
@@ -432,7 +383,7 @@ def test_refreshing_or_reading_payloads_extends_the_expiry_and_expired_hooks_go_
     assert fresh.client.get(fresh.hooks).json() == {"webhooks": []}
 
 
-def test_notifications_can_be_toggled_and_a_webhook_deleted(fresh: Base, receiver: Receiver) -> None:
+def test_notifications_can_be_toggled_and_a_webhook_deleted(fresh: Base, receiver: PingReceiver) -> None:
     hook = fresh.add_hook(url=receiver.url)["id"]
     off = fresh.client.post(f"{fresh.hooks}/{hook}/enableNotifications", json={"enable": False})
     assert off.status_code == 200

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from leadsync.sandbox import start
 from tests.fixtures_sandbox import RunningSandbox
+from tests.sandbox.helpers import GENERIC_422, leads_path
 
-GENERIC_422 = {
-    "error": {
-        "type": "INVALID_REQUEST_UNKNOWN",
-        "message": "Invalid request: parameter validation failed. Check your request data.",
-    }
-}
+SHARED_SEED = 23  # of this module's ``shared`` sandbox (tests/sandbox/conftest.py)
 
 
 @dataclass
@@ -35,24 +29,10 @@ class Leads:
         return {r["id"]: r["fields"] for r in self.client.get(self.path).json()["records"]}
 
 
-@pytest.fixture(scope="module")
-def shared() -> Iterator[RunningSandbox]:
-    """One sandbox for this module's tests that need neither the clock, the limits nor pings; each test
-    starts from a reset (the provisioned base, no records, no webhooks, fresh offsets)."""
-    server, state = start(seed=23, rate_scale=0)
-    try:
-        yield RunningSandbox(server, state)
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def leads(shared: RunningSandbox) -> Iterator[Leads]:
-    shared.control("POST", "/reset")
-    s = shared.settings
-    headers = {"Authorization": f"Bearer {s['AIRTABLE_API_KEY']}"}
-    with httpx.Client(base_url=shared.url, headers=headers, timeout=10) as client:
-        yield Leads(client, f"/v0/{s['AIRTABLE_BASE_ID']}/Leads")
+def leads(shared: RunningSandbox, client: httpx.Client) -> Leads:
+    """The Leads table of the freshly reset ``shared`` sandbox, as leadsync sees it."""
+    return Leads(client, leads_path(shared))
 
 
 def test_a_single_create_returns_the_bare_record_and_a_batch_returns_records(leads: Leads) -> None:

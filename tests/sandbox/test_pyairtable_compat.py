@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import threading
-import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,23 +11,11 @@ from pyairtable import Api, Table
 from pyairtable.formulas import AND, EQ, IS_AFTER, LAST_MODIFIED_TIME, NOT, OR, RECORD_ID, Field, match
 from pyairtable.models import WebhookNotification
 from pyairtable.models.schema import SingleSelectFieldSchema
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from leadsync.sandbox import BackgroundServer, start
 from tests.fixtures_sandbox import RunningSandbox
+from tests.sandbox.helpers import PingReceiver
 
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[RunningSandbox]:
-    """One sandbox (limits off) for the tests that send no pings; reset before each test."""
-    server, state = start(seed=37, rate_scale=0)
-    try:
-        yield RunningSandbox(server, state)
-    finally:
-        server.stop()
+SHARED_SEED = 37  # of this module's ``shared`` sandbox (tests/sandbox/conftest.py)
 
 
 def api_for(sandbox: RunningSandbox) -> Api:
@@ -146,37 +131,13 @@ def test_the_schema_and_new_fields_parse_into_pyairtable_models(table: Table) ->
     assert [f.name for f in table.schema(force=True).fields][-2:] == ["Notes", "Tier"]
 
 
-class Receiver:
-    """A notification endpoint on loopback that keeps each ping's headers and body."""
-
-    def __init__(self) -> None:
-        self.pings: list[tuple[dict[str, str], bytes]] = []
-        self._lock = threading.Lock()
-        self.server = BackgroundServer(Starlette(routes=[Route("/hook", self._handle, methods=["POST"])]))
-
-    async def _handle(self, request: Request) -> Response:
-        body = await request.body()
-        with self._lock:
-            self.pings.append((dict(request.headers), body))
-        return Response(status_code=204)
-
-    def first(self, timeout: float = 5.0) -> tuple[dict[str, str], bytes]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self.pings:
-                    return self.pings[0]
-            time.sleep(0.01)
-        raise AssertionError("no ping arrived")
-
-
 def test_webhooks_are_managed_read_and_verified_with_pyairtable(sandbox: RunningSandbox) -> None:
     sandbox.control("POST", "/config", json={"rate_scale": 0})
     api = api_for(sandbox)
     base = api.base(sandbox.settings["AIRTABLE_BASE_ID"])
     table = base.table("Leads")
     table_id = table.schema().id
-    receiver = Receiver()
+    receiver = PingReceiver(ok=204)
     with receiver.server:
         spec = {"options": {"filters": {"dataTypes": ["tableData"], "recordChangeScope": table_id}}}
         made = base.add_webhook(f"{receiver.server.url}/hook", spec)

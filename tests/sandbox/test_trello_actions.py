@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,43 +12,14 @@ import httpx
 import pytest
 
 from tests.fixtures_sandbox import RunningSandbox
-
-# The sandbox is plain http on loopback: one shared TLS context spares each client ~30 ms of CA loading.
-LOOPBACK = ssl.create_default_context()
-
-
-@pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    s = sandbox.settings
-    params = {"key": s["TRELLO_API_KEY"], "token": s["TRELLO_TOKEN"]}
-    with httpx.Client(base_url=f"{sandbox.url}/1", params=params, timeout=10, verify=LOOPBACK) as client:
-        yield client
+from tests.sandbox.helpers import new_card, trello_client
 
 
 @pytest.fixture
 def person(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    s = sandbox.settings
-    params = {"key": s["PERSON_TRELLO_API_KEY"], "token": s["PERSON_TRELLO_TOKEN"]}
-    with httpx.Client(base_url=f"{sandbox.url}/1", params=params, timeout=10, verify=LOOPBACK) as client:
+    """The person's Trello client (here ``person`` is this, not the shared ``Person`` fixture)."""
+    with trello_client(sandbox, person=True) as client:
         yield client
-
-
-@pytest.fixture
-def board(sandbox: RunningSandbox) -> str:
-    return sandbox.settings["TRELLO_BOARD_ID"]
-
-
-@pytest.fixture
-def lists(sandbox: RunningSandbox) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(sandbox.settings["TRELLO_LIST_IDS"])
-    return ids
-
-
-def _card(api: httpx.Client, list_id: str, **fields: Any) -> dict[str, Any]:
-    response = api.post("/cards", json={"idList": list_id, **fields})
-    assert response.status_code == 200, response.text
-    card: dict[str, Any] = response.json()
-    return card
 
 
 def _actions(api: httpx.Client, board: str, **params: Any) -> list[dict[str, Any]]:
@@ -67,7 +37,7 @@ def _board_ref(api: httpx.Client, board: str) -> dict[str, Any]:
 def test_creating_a_card_logs_create_card_with_card_list_and_board(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Follow up: Ada")
+    card = new_card(api, lists["NEW"], name="Follow up: Ada")
     [action] = _actions(api, board)
     me = api.get("/members/me").json()
     assert action["type"] == "createCard"
@@ -89,7 +59,7 @@ def test_an_action_date_is_its_ids_second_with_milliseconds(
     sandbox: RunningSandbox, api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
     for _ in range(3):
-        _card(api, lists["NEW"])
+        new_card(api, lists["NEW"])
         sandbox.control("POST", "/clock/advance", json={"seconds": 1.37})
     for action in _actions(api, board):
         second = datetime.fromtimestamp(int(action["id"][:8], 16), tz=UTC)
@@ -101,7 +71,7 @@ def test_an_action_date_is_its_ids_second_with_milliseconds(
 def test_moving_a_card_logs_list_before_list_after_and_old_id_list(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Ada")
+    card = new_card(api, lists["NEW"], name="Ada")
     api.put(f"/cards/{card['id']}", json={"idList": lists["QUALIFIED"]})
     move = _actions(api, board)[0]
     assert move["type"] == "updateCard"
@@ -128,7 +98,7 @@ def test_an_edit_logs_the_new_value_in_card_and_the_old_one_in_old(
 ) -> None:
     """Rename, description, archive and reorder: the changed key in ``card``, its old value in ``old``."""
     for field, value in EDITS.items():
-        card = _card(api, lists["CONTACTED"], name="Ada")
+        card = new_card(api, lists["CONTACTED"], name="Ada")
         api.put(f"/cards/{card['id']}", json={field: value})
         edit = _actions(api, board)[0]
         assert edit["type"] == "updateCard", field
@@ -148,7 +118,7 @@ def test_an_edit_logs_the_new_value_in_card_and_the_old_one_in_old(
 def test_deleting_a_card_logs_delete_card_without_its_name(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["LOST"], name="secret name")
+    card = new_card(api, lists["LOST"], name="secret name")
     api.delete(f"/cards/{card['id']}")
     action = _actions(api, board)[0]
     assert action["type"] == "deleteCard"
@@ -173,7 +143,7 @@ def test_creating_a_list_logs_create_list(api: httpx.Client, board: str) -> None
 def test_actions_name_the_member_who_acted_newest_first(
     api: httpx.Client, person: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Ada")
+    card = new_card(api, lists["NEW"], name="Ada")
     person.put(f"/cards/{card['id']}", json={"idList": lists["CONTACTED"]})
     api.put(f"/cards/{card['id']}", json={"desc": "managed"})
     me, them = api.get("/members/me").json()["id"], person.get("/members/me").json()["id"]
@@ -189,10 +159,10 @@ def test_actions_name_the_member_who_acted_newest_first(
 def test_the_filter_takes_types_and_update_card_sub_filters(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Ada")
+    card = new_card(api, lists["NEW"], name="Ada")
     for change in ({"idList": lists["LOST"]}, {"name": "Ada L."}, {"desc": "d"}, {"closed": True}):
         api.put(f"/cards/{card['id']}", json=change)
-    other = _card(api, lists["NEW"], name="Bob")
+    other = new_card(api, lists["NEW"], name="Bob")
     api.delete(f"/cards/{other['id']}")
 
     def kinds(spec: str) -> list[str]:
@@ -216,7 +186,7 @@ def test_the_filter_takes_types_and_update_card_sub_filters(
 
 def test_since_and_before_take_an_action_id(api: httpx.Client, board: str, lists: dict[str, str]) -> None:
     for i in range(5):
-        _card(api, lists["NEW"], name=str(i))
+        new_card(api, lists["NEW"], name=str(i))
     newest_first = [a["id"] for a in _actions(api, board)]
     cursor = newest_first[2]
     assert [a["id"] for a in _actions(api, board, since=cursor)] == newest_first[:2]
@@ -227,10 +197,10 @@ def test_since_and_before_take_an_action_id(api: httpx.Client, board: str, lists
 def test_since_and_before_take_a_date(
     sandbox: RunningSandbox, api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    _card(api, lists["NEW"], name="old")
+    new_card(api, lists["NEW"], name="old")
     sandbox.control("POST", "/clock/advance", json={"seconds": 60})
     boundary = datetime.fromtimestamp(sandbox.state.clock.time() - 30, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _card(api, lists["NEW"], name="new")
+    new_card(api, lists["NEW"], name="new")
     names = {"since": ["new"], "before": ["old"]}
     for param, expected in names.items():
         got = [a["data"]["card"]["name"] for a in _actions(api, board, **{param: boundary})]
@@ -242,7 +212,7 @@ def test_since_and_before_take_a_date(
 
 def test_limit_defaults_to_50_and_stops_at_1000(api: httpx.Client, board: str, lists: dict[str, str]) -> None:
     for i in range(55):
-        _card(api, lists["NEW"], name=str(i))
+        new_card(api, lists["NEW"], name=str(i))
     assert len(_actions(api, board)) == 50
     assert len(_actions(api, board, limit=1000)) == 55
     assert len(_actions(api, board, limit=0)) == 0
@@ -254,7 +224,7 @@ def test_pages_split_the_newest_first_list_while_page_times_limit_is_under_1000(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
     for i in range(5):
-        _card(api, lists["NEW"], name=str(i))
+        new_card(api, lists["NEW"], name=str(i))
     everything = [a["id"] for a in _actions(api, board)]
     assert [a["id"] for a in _actions(api, board, limit=2, page=1)] == everything[2:4]
     assert [a["id"] for a in _actions(api, board, limit=2, page=2)] == everything[4:]
@@ -266,7 +236,7 @@ def test_pages_split_the_newest_first_list_while_page_times_limit_is_under_1000(
 def test_fields_and_member_creator_narrow_actions(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    _card(api, lists["NEW"])
+    new_card(api, lists["NEW"])
     [action] = _actions(api, board, fields="type,date", memberCreator="false")
     assert set(action) == {"id", "type", "date"}
 
@@ -274,8 +244,8 @@ def test_fields_and_member_creator_narrow_actions(
 def test_a_cards_actions_default_to_moves_and_comments(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Ada")
-    other = _card(api, lists["NEW"], name="Bob")
+    card = new_card(api, lists["NEW"], name="Ada")
+    other = new_card(api, lists["NEW"], name="Bob")
     api.put(f"/cards/{card['id']}", json={"idList": lists["LOST"], "name": "Ada L."})
     api.put(f"/cards/{other['id']}", json={"idList": lists["LOST"]})
     moves = api.get(f"/cards/{card['id']}/actions").json()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.fixtures_sandbox import RunningSandbox
-
-# The sandbox is plain http on loopback: one shared TLS context spares each client ~30 ms of CA loading.
-LOOPBACK = ssl.create_default_context()
+from tests.sandbox.helpers import LOOPBACK
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import ssl
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.fixtures_sandbox import RunningSandbox
 
@@ -20,29 +16,6 @@ RATE_HEADERS = (
     "x-rate-limit-api-key-max",
     "x-rate-limit-api-key-remaining",
 )
-
-# The sandbox is plain http on loopback: one shared TLS context spares each client ~30 ms of CA loading.
-LOOPBACK = ssl.create_default_context()
-
-
-@pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    s = sandbox.settings
-    params = {"key": s["TRELLO_API_KEY"], "token": s["TRELLO_TOKEN"]}
-    with httpx.Client(base_url=f"{sandbox.url}/1", params=params, timeout=10, verify=LOOPBACK) as client:
-        yield client
-
-
-@pytest.fixture
-def board(sandbox: RunningSandbox) -> str:
-    return sandbox.settings["TRELLO_BOARD_ID"]
-
-
-@pytest.fixture
-def lists(sandbox: RunningSandbox) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(sandbox.settings["TRELLO_LIST_IDS"])
-    return ids
-
 
 # ---- members and tokens ------------------------------------------------------------------------------
 

@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-import ssl
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 
 from tests.fixtures_sandbox import RunningSandbox
-
-# The sandbox is plain http on loopback: one shared TLS context spares each client ~30 ms of CA loading.
-LOOPBACK = ssl.create_default_context()
-
-
-@pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    s = sandbox.settings
-    params = {"key": s["TRELLO_API_KEY"], "token": s["TRELLO_TOKEN"]}
-    with httpx.Client(base_url=f"{sandbox.url}/1", params=params, timeout=10, verify=LOOPBACK) as client:
-        yield client
-
-
-@pytest.fixture
-def board(sandbox: RunningSandbox) -> str:
-    return sandbox.settings["TRELLO_BOARD_ID"]
-
-
-@pytest.fixture
-def lists(sandbox: RunningSandbox) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(sandbox.settings["TRELLO_LIST_IDS"])
-    return ids
-
-
-def _card(api: httpx.Client, list_id: str, **fields: Any) -> dict[str, Any]:
-    response = api.post("/cards", json={"idList": list_id, **fields})
-    assert response.status_code == 200, response.text
-    card: dict[str, Any] = response.json()
-    return card
+from tests.sandbox.helpers import new_card
 
 
 def test_ids_are_24_hex_whose_first_8_are_the_creation_second(
@@ -48,7 +15,7 @@ def test_ids_are_24_hex_whose_first_8_are_the_creation_second(
 ) -> None:
     sandbox.control("POST", "/clock/advance", json={"seconds": 86400})  # ids follow the sandbox clock
     before = int(sandbox.state.clock.time())
-    card = _card(api, lists["NEW"], name="Ada")
+    card = new_card(api, lists["NEW"], name="Ada")
     after = int(sandbox.state.clock.time())
     assert re.fullmatch(r"[0-9a-f]{24}", card["id"])
     assert before <= int(card["id"][:8], 16) <= after
@@ -64,7 +31,7 @@ def _iso_second(epoch: int) -> str:
 def test_a_new_card_carries_the_documented_fields(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Follow up: Ada", desc="Lead ID: rec1")
+    card = new_card(api, lists["NEW"], name="Follow up: Ada", desc="Lead ID: rec1")
     for name in ("id", "name", "desc", "idList", "idBoard", "closed", "dateLastActivity", "pos", "shortLink",
                  "shortUrl", "url", "idShort", "idLabels", "idMembers", "due", "dueComplete", "badges"):  # fmt: skip
         assert name in card, name
@@ -75,18 +42,18 @@ def test_a_new_card_carries_the_documented_fields(
 
 
 def test_a_card_without_a_name_is_named_empty(api: httpx.Client, lists: dict[str, str]) -> None:
-    assert _card(api, lists["NEW"])["name"] == ""
+    assert new_card(api, lists["NEW"])["name"] == ""
 
 
 def test_id_short_counts_up_per_board(api: httpx.Client, lists: dict[str, str]) -> None:
-    shorts = [_card(api, lists[status])["idShort"] for status in ("NEW", "LOST", "NEW")]
+    shorts = [new_card(api, lists[status])["idShort"] for status in ("NEW", "LOST", "NEW")]
     assert shorts == [1, 2, 3]
 
 
 def test_cards_and_boards_answer_to_their_short_link(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="short")
+    card = new_card(api, lists["NEW"], name="short")
     by_link = api.get(f"/cards/{card['shortLink']}")
     assert (by_link.status_code, by_link.json()["id"]) == (200, card["id"])
     link = api.get(f"/boards/{board}", params={"fields": "shortLink"}).json()["shortLink"]
@@ -102,7 +69,7 @@ def test_posting_a_card_without_a_valid_id_list_is_400(api: httpx.Client) -> Non
 
 def test_description_and_name_lengths_are_enforced(api: httpx.Client, lists: dict[str, str]) -> None:
     longest = "d" * 16384
-    card = _card(api, lists["NEW"], name="n", desc=longest)
+    card = new_card(api, lists["NEW"], name="n", desc=longest)
     assert card["desc"] == longest
     assert api.post("/cards", json={"idList": lists["NEW"], "desc": longest + "d"}).status_code == 400
     too_long = api.put(f"/cards/{card['id']}", json={"desc": longest + "d"})
@@ -115,10 +82,10 @@ def test_description_and_name_lengths_are_enforced(api: httpx.Client, lists: dic
 
 
 def test_pos_takes_top_bottom_or_a_positive_number(api: httpx.Client, lists: dict[str, str]) -> None:
-    first = _card(api, lists["NEW"], name="first")
-    last = _card(api, lists["NEW"], name="last", pos="bottom")
-    top = _card(api, lists["NEW"], name="top", pos="top")
-    exact = _card(api, lists["NEW"], name="exact", pos=12.5)
+    first = new_card(api, lists["NEW"], name="first")
+    last = new_card(api, lists["NEW"], name="last", pos="bottom")
+    top = new_card(api, lists["NEW"], name="top", pos="top")
+    exact = new_card(api, lists["NEW"], name="exact", pos=12.5)
     assert top["pos"] < first["pos"] < last["pos"]
     assert exact["pos"] == 12.5
     names = [c["name"] for c in api.get(f"/lists/{lists['NEW']}/cards", params={"fields": "name"}).json()]
@@ -129,7 +96,7 @@ def test_pos_takes_top_bottom_or_a_positive_number(api: httpx.Client, lists: dic
 
 
 def test_moving_archiving_and_editing_a_card_by_put(api: httpx.Client, lists: dict[str, str]) -> None:
-    card = _card(api, lists["NEW"], name="Ada")
+    card = new_card(api, lists["NEW"], name="Ada")
     moved = api.put(f"/cards/{card['id']}", params={"idList": lists["QUALIFIED"]}).json()  # query params
     assert moved["idList"] == lists["QUALIFIED"]
     archived = api.put(f"/cards/{card['id']}", data={"closed": "true", "desc": "notes"}).json()  # form body
@@ -142,7 +109,7 @@ def test_moving_archiving_and_editing_a_card_by_put(api: httpx.Client, lists: di
 def test_every_change_bumps_date_last_activity(
     sandbox: RunningSandbox, api: httpx.Client, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Ada")
+    card = new_card(api, lists["NEW"], name="Ada")
     stamps = [card["dateLastActivity"]]
     for change in ({"name": "Ada L."}, {"idList": lists["LOST"]}, {"closed": True}):
         sandbox.control("POST", "/clock/advance", json={"seconds": 2})
@@ -152,7 +119,7 @@ def test_every_change_bumps_date_last_activity(
 
 
 def test_deleting_a_card_is_permanent(api: httpx.Client, board: str, lists: dict[str, str]) -> None:
-    card = _card(api, lists["NEW"], name="gone")
+    card = new_card(api, lists["NEW"], name="gone")
     deleted = api.delete(f"/cards/{card['id']}")
     assert (deleted.status_code, deleted.json()) == (200, {"limits": {}})
     again = api.get(f"/cards/{card['id']}")
@@ -164,8 +131,8 @@ def test_deleting_a_card_is_permanent(api: httpx.Client, board: str, lists: dict
 def test_archived_cards_are_hidden_unless_asked_for(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    kept = _card(api, lists["NEW"], name="kept")
-    archived = _card(api, lists["CONTACTED"], name="archived")
+    kept = new_card(api, lists["NEW"], name="kept")
+    archived = new_card(api, lists["CONTACTED"], name="archived")
     api.put(f"/cards/{archived['id']}", json={"closed": True})
 
     def ids(path: str, **params: str) -> set[str]:
@@ -188,7 +155,7 @@ def test_archived_cards_are_hidden_unless_asked_for(
 def test_visible_cards_leave_out_cards_on_archived_lists(
     sandbox: RunningSandbox, api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["LOST"], name="on a list about to be archived")
+    card = new_card(api, lists["LOST"], name="on a list about to be archived")
     sandbox.state.trello.lists[lists["LOST"]].closed = True  # no PUT /1/lists in the sandbox yet
     assert api.get(f"/boards/{board}/cards").json() == []
     assert [c["id"] for c in api.get(f"/boards/{board}/cards/open").json()] == [card["id"]]
@@ -197,7 +164,7 @@ def test_visible_cards_leave_out_cards_on_archived_lists(
 def test_fields_narrows_the_answer_and_always_keeps_the_id(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    card = _card(api, lists["NEW"], name="Ada", desc="d")
+    card = new_card(api, lists["NEW"], name="Ada", desc="d")
     assert api.get(f"/boards/{board}/cards", params={"fields": "name,idList"}).json() == [
         {"id": card["id"], "name": "Ada", "idList": lists["NEW"]}
     ]
@@ -216,7 +183,7 @@ def test_fields_narrows_the_answer_and_always_keeps_the_id(
 def test_board_cards_page_by_limit_since_and_before(
     api: httpx.Client, board: str, lists: dict[str, str]
 ) -> None:
-    made = [_card(api, lists["NEW"], name=str(i))["id"] for i in range(4)]
+    made = [new_card(api, lists["NEW"], name=str(i))["id"] for i in range(4)]
     assert [c["id"] for c in api.get(f"/boards/{board}/cards", params={"limit": 2}).json()] == made[:2]
     after = api.get(f"/boards/{board}/cards", params={"since": made[1]}).json()
     assert [c["id"] for c in after] == made[2:]

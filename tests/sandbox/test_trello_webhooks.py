@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,9 +21,7 @@ from starlette.routing import Route
 
 from leadsync.sandbox import BackgroundServer
 from tests.fixtures_sandbox import RunningSandbox
-
-# The sandbox is plain http on loopback: one shared TLS context spares each client ~30 ms of CA loading.
-LOOPBACK = ssl.create_default_context()
+from tests.sandbox.helpers import LOOPBACK, trello_client
 
 
 @dataclass
@@ -100,30 +97,10 @@ def receiver(receiver_server: Receiver) -> Receiver:
 
 
 @pytest.fixture
-def api(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    s = sandbox.settings
-    params = {"key": s["TRELLO_API_KEY"], "token": s["TRELLO_TOKEN"]}
-    with httpx.Client(base_url=f"{sandbox.url}/1", params=params, timeout=10, verify=LOOPBACK) as client:
-        yield client
-
-
-@pytest.fixture
 def person(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    s = sandbox.settings
-    params = {"key": s["PERSON_TRELLO_API_KEY"], "token": s["PERSON_TRELLO_TOKEN"]}
-    with httpx.Client(base_url=f"{sandbox.url}/1", params=params, timeout=10, verify=LOOPBACK) as client:
+    """The person's Trello client (here ``person`` is this, not the shared ``Person`` fixture)."""
+    with trello_client(sandbox, person=True) as client:
         yield client
-
-
-@pytest.fixture
-def board(sandbox: RunningSandbox) -> str:
-    return sandbox.settings["TRELLO_BOARD_ID"]
-
-
-@pytest.fixture
-def lists(sandbox: RunningSandbox) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(sandbox.settings["TRELLO_LIST_IDS"])
-    return ids
 
 
 def _hook(api: httpx.Client, url: str, model: str, **extra: Any) -> dict[str, Any]:
