@@ -167,6 +167,9 @@ def poll(
                     err.print(f"[bold red]Read failed[/]: {exc}. Nothing was written; retrying next cycle.")
                 except LockBusy:
                     err.print("[yellow]another process is running a cycle; skipping this one[/]")
+                except ConfigError as exc:  # e.g. a mapped list the board lacks: retrying can't fix it
+                    err.print(f"[bold red]Configuration error[/]: {exc}")
+                    raise typer.Exit(EXIT_CONFIG) from None
                 stop.wait(interval)
         except KeyboardInterrupt:
             pass

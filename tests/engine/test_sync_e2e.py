@@ -3,6 +3,7 @@ sides with the sandbox's second identity. One test per promise of PRODUCT.md sec
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -497,3 +498,16 @@ def test_poll_syncs_until_interrupted_then_exits_cleanly(leadsync: Leadsync, per
     assert proc.returncode == 0, err
     assert "stopped" in err
     assert "Traceback" not in err
+
+
+def test_poll_stops_with_exit_2_on_a_list_mapping_the_board_lacks(leadsync: Leadsync, person: Person) -> None:
+    person.add_lead("Ada", status="NEW")
+    names = json.dumps({"NEW": "NEW", "CONTACTED": "Contacted", "QUALIFIED": "Won", "LOST": "LOST"})
+    env = leadsync.env(LEADSYNC_STATUS_LIST_NAMES=names)
+    del env["TRELLO_LIST_IDS"]
+    run = leadsync.run("poll", "--interval", "1", env=env, timeout=60)
+    assert run.code == 2, run.stderr
+    assert "Configuration error" in run.stderr
+    assert "'Won'" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert person.cards("all") == []
