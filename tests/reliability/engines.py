@@ -6,16 +6,20 @@ its own handle on the store. Dropping it and building another on the same store 
 
 from __future__ import annotations
 
+import contextlib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from leadsync.desc import parse_lead_id
 from leadsync.engine import CycleResult, Engine
 from leadsync.executor import Progress
 from leadsync.sandbox import BackgroundServer, SandboxState, start
+from leadsync.sandbox.person import Person
+from leadsync.sandbox.state import LogEntry
 from leadsync.settings import Settings, load_settings
 
 TLS = ssl.create_default_context()
@@ -66,3 +70,35 @@ def run(engine: Engine, **kwargs: Any) -> CycleResult:
 def sandbox(seed: int, rate_scale: float = 1000.0) -> tuple[BackgroundServer, SandboxState]:
     """A seeded sandbox on loopback with the documented limits scaled far above what a test needs."""
     return start(seed=seed, rate_scale=rate_scale)
+
+
+@contextlib.contextmanager
+def sandbox_and_person(seed: int) -> Iterator[tuple[SandboxState, Person]]:
+    """A seeded sandbox and a person editing it by hand; both stopped on exit."""
+    server, state = sandbox(seed)
+    person = Person(state.settings())
+    try:
+        yield state, person
+    finally:
+        person.close()
+        server.stop()
+
+
+def writes(result: CycleResult) -> int:
+    """The write requests a cycle sent, as leadsync's clients counted them."""
+    return sum(kinds["write"] for kinds in result.api_calls.values())
+
+
+def leadsync_writes(entries: Iterable[LogEntry]) -> list[tuple[str, str]]:
+    """The writes leadsync sent, as the sandbox's request log saw them (``listRecords`` is a POST that reads)."""
+    return [
+        (e.method, e.path)
+        for e in entries
+        if e.who == "leadsync" and e.method != "GET" and not e.path.endswith("/listRecords")
+    ]
+
+
+def card_of(person: Person, lead: str) -> dict[str, object]:
+    """The one card (open or archived) whose description names ``lead``."""
+    (card,) = [c for c in person.cards("all") if parse_lead_id(str(c["desc"])) == lead]
+    return card

@@ -10,46 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from leadsync.desc import parse_lead_id
-from leadsync.engine import CycleResult
 from leadsync.models import LeadId
-from leadsync.sandbox import BackgroundServer, SandboxState
+from leadsync.sandbox import SandboxState
 from leadsync.sandbox.person import Person
 from leadsync.settings import ConflictPolicy
-from tests.reliability.engines import engine_settings, new_engine, sandbox
+from tests.reliability.engines import (
+    card_of,
+    engine_settings,
+    leadsync_writes,
+    new_engine,
+    sandbox_and_person,
+    writes,
+)
 
 POLICIES = [p.value for p in ConflictPolicy]
 
 
 @pytest.fixture
 def sides() -> Iterator[tuple[SandboxState, Person]]:
-    server: BackgroundServer
-    state: SandboxState
-    server, state = sandbox(seed=7)
-    person = Person(state.settings())
-    try:
-        yield state, person
-    finally:
-        person.close()
-        server.stop()
-
-
-def writes(result: CycleResult) -> int:
-    return sum(kinds["write"] for kinds in result.api_calls.values())
-
-
-def card_id_of(person: Person, lead: str) -> str:
-    (card,) = [c for c in person.cards("all") if parse_lead_id(str(c["desc"])) == lead]
-    return str(card["id"])
-
-
-def leadsync_writes_since(state: SandboxState, start: int) -> list[tuple[str, str]]:
-    """The non-read requests leadsync sent since entry ``start`` of the sandbox's request log."""
-    return [
-        (e.method, e.path)
-        for e in state.log[start:]
-        if e.who == "leadsync" and e.method != "GET" and not e.path.endswith("/listRecords")
-    ]
+    with sandbox_and_person(seed=7) as both:
+        yield both
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -65,13 +45,13 @@ def test_both_sides_changed_to_the_same_status_is_no_conflict_and_no_write(
     try:
         assert engine.run_cycle().outcome.created == 2
         person.edit_lead(lead, Status="QUALIFIED")
-        person.move_card(card_id_of(person, lead), "QUALIFIED")
+        person.move_card(str(card_of(person, lead)["id"]), "QUALIFIED")
         start = len(state.log)
         result = engine.run_cycle(full=full)
         assert result.outcome.conflicts == 0
         assert result.outcome.errors == 0
         assert writes(result) == 0
-        assert leadsync_writes_since(state, start) == []
+        assert leadsync_writes(state.log[start:]) == []
         assert engine.store.conflicts() == []
         pairs = engine.store.pairs()
         assert pairs[LeadId(lead)].status == "QUALIFIED"
@@ -90,7 +70,7 @@ def test_an_open_manual_conflict_closes_when_the_person_makes_both_sides_agree(
     engine = new_engine(settings)
     try:
         engine.run_cycle()
-        card = card_id_of(person, lead)
+        card = str(card_of(person, lead)["id"])
         person.edit_lead(lead, Status="QUALIFIED")
         person.move_card(card, "LOST")
         assert engine.run_cycle().outcome.conflicts == 1
@@ -100,7 +80,7 @@ def test_an_open_manual_conflict_closes_when_the_person_makes_both_sides_agree(
         result = engine.run_cycle()
         assert result.outcome.conflicts == 0
         assert writes(result) == 0
-        assert leadsync_writes_since(state, start) == []
+        assert leadsync_writes(state.log[start:]) == []
         assert engine.store.open_conflicts() == []
         assert engine.store.pairs()[LeadId(lead)].status == "QUALIFIED"
     finally:

@@ -10,29 +10,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from leadsync.desc import parse_lead_id
-from leadsync.engine import CycleResult, Engine
+from leadsync.engine import Engine
 from leadsync.models import LeadId
-from leadsync.sandbox import BackgroundServer, SandboxState
 from leadsync.sandbox.person import Person
 from leadsync.settings import Settings
 from leadsync.store_schema import metadata
-from tests.reliability.engines import engine_settings, new_engine, sandbox
+from tests.reliability.engines import card_of, engine_settings, new_engine, sandbox_and_person, writes
 
 
 @pytest.fixture
 def world(db_url: str, tmp_path: Path) -> Iterator[tuple[Settings, Person]]:
-    server: BackgroundServer
-    state: SandboxState
-    server, state = sandbox(seed=41)
-    person = Person(state.settings())
-    settings = engine_settings(state, tmp_path / "unused.db", LEADSYNC_DATABASE_URL=db_url,
-                               LEADSYNC_CONFLICT_POLICY="airtable")  # fmt: skip
-    try:
-        yield settings, person
-    finally:
-        person.close()
-        server.stop()
+    with sandbox_and_person(seed=41) as (state, person):
+        yield engine_settings(state, tmp_path / "unused.db", LEADSYNC_DATABASE_URL=db_url,
+                              LEADSYNC_CONFLICT_POLICY="airtable"), person  # fmt: skip
 
 
 def lose(settings: Settings) -> None:
@@ -42,15 +32,6 @@ def lose(settings: Settings) -> None:
         metadata.drop_all(db)
     finally:
         db.dispose()
-
-
-def writes(result: CycleResult) -> int:
-    return sum(kinds["write"] for kinds in result.api_calls.values())
-
-
-def card_of(person: Person, lead: str) -> dict[str, object]:
-    (card,) = [c for c in person.cards("all") if parse_lead_id(str(c["desc"])) == lead]
-    return card
 
 
 def synced_world(settings: Settings, person: Person) -> dict[str, str]:

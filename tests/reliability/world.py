@@ -39,7 +39,15 @@ from leadsync.sandbox import BackgroundServer, FaultRule
 from leadsync.sandbox.person import Person
 from leadsync.settings import ConflictPolicy, Settings
 from leadsync.store import Store
-from tests.reliability.engines import TLS, Crash, engine_settings, new_engine, sandbox
+from tests.reliability.engines import (
+    TLS,
+    Crash,
+    engine_settings,
+    leadsync_writes,
+    new_engine,
+    sandbox,
+    writes,
+)
 
 STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 UNMAPPED_STATUS = "NURTURE"  # a Status the person adds in Airtable that maps to no list
@@ -542,6 +550,8 @@ class World:
             if not seen or seen[-1].value != base.status:
                 seen.append(Edit(self.clock, base.status))
         for c in store.conflicts(10_000):
+            # I7: both sides at the same value is agreement, never a conflict
+            assert c.airtable_status != c.trello_status, f"a false conflict recorded for {c.lead_id}"
             if (self.generation, c.id or 0) not in self._conflicts_seen:
                 self._conflicts_seen.add((self.generation, c.id or 0))
                 self.conflicts.setdefault(c.lead_id, []).append(Edit(at, c))
@@ -567,8 +577,6 @@ class World:
         if self.policy is not ConflictPolicy.MANUAL:
             assert not open_conflicts, "an open conflict under a policy that decides"
         assert all(c.lead_id in pairs for c in open_conflicts), "an open conflict of an unlinked lead"
-        for c in store.conflicts(10_000):  # I7: both sides at the same value is agreement, never a conflict
-            assert c.airtable_status != c.trello_status, f"a false conflict recorded for {c.lead_id}"
         last = store.last_cycle()
         assert last is None or last.finished_at is not None, "a cycle left unfinished"
 
@@ -580,14 +588,10 @@ class World:
         for rounds in range(1, QUIESCENCE_ROUNDS + 1):
             result = self.engine.run_cycle(full=True, lock_wait=5.0)
             self.observe(self.tick())
-            if result.outcome.errors == 0 and self.engine_writes(result) == 0:
+            if result.outcome.errors == 0 and writes(result) == 0:
                 STATS[f"quiescent after {rounds} cycles"] += 1
                 return
         raise AssertionError(f"no fixpoint after {QUIESCENCE_ROUNDS} quiet cycles (I2)")
-
-    @staticmethod
-    def engine_writes(result: CycleResult) -> int:
-        return sum(kinds["write"] for kinds in result.api_calls.values())
 
     def check_end(self) -> None:
         leads, cards = self.actual_leads(), self.actual_cards()
@@ -752,14 +756,10 @@ class World:
         pairs = self.observer.pairs()
         results.append(self.engine.run_cycle(targets=(set(pairs), {b.card_id for b in pairs.values()})))
         for result in results:
-            assert self.engine_writes(result) == 0, f"a repeat {result.mode} cycle wrote"
+            assert writes(result) == 0, f"a repeat {result.mode} cycle wrote"
             assert result.outcome.errors == 0, result.outcome.failures
-        written = [
-            e
-            for e in self.state.log[log_start:]
-            if e.who == "leadsync" and e.method != "GET" and not e.path.endswith("/listRecords")
-        ]
-        assert not written, f"repeat cycles sent writes: {[(e.method, e.path) for e in written]}"
+        written = leadsync_writes(self.state.log[log_start:])
+        assert not written, f"repeat cycles sent writes: {written}"
 
     def resolve_open_conflicts(self) -> None:
         """Manual policy: a person resolves each open conflict with ``leadsync conflicts resolve``."""

@@ -12,39 +12,26 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadsync.desc import DESC_LIMIT, parse_lead_id
+from leadsync.desc import DESC_LIMIT
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError
-from leadsync.sandbox import BackgroundServer, SandboxState
+from leadsync.sandbox import SandboxState
 from leadsync.sandbox.person import Person
-from tests.reliability.engines import engine_settings, new_engine, sandbox
+from tests.reliability.engines import card_of, engine_settings, new_engine, sandbox_and_person, writes
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[SandboxState, Engine, Person]]:
-    server: BackgroundServer
-    server, state = sandbox(seed=31)
-    person = Person(state.settings())
-    engine = new_engine(engine_settings(state, tmp_path / "state.db"))
-    try:
-        yield state, engine, person
-    finally:
-        engine.close()
-        person.close()
-        server.stop()
-
-
-def writes(result: CycleResult) -> int:
-    return sum(kinds["write"] for kinds in result.api_calls.values())
+    with sandbox_and_person(seed=31) as (state, person):
+        engine = new_engine(engine_settings(state, tmp_path / "state.db"))
+        try:
+            yield state, engine, person
+        finally:
+            engine.close()
 
 
 def reasons(result: CycleResult) -> list[str]:
     return [r.reason for r in result.outcome.reports]
-
-
-def card_of(person: Person, lead: str) -> dict[str, object]:
-    (card,) = [c for c in person.cards("all") if parse_lead_id(str(c["desc"])) == lead]
-    return card
 
 
 # ---- statuses and lists that map to nothing -------------------------------------------------------------
