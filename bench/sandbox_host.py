@@ -32,9 +32,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from leadsync.desc import card_title, render_block
 from leadsync.models import Lead, LeadId
 from leadsync.sandbox import SandboxState, create_app
-from leadsync.sandbox.airtable_model import RecordRow
+from leadsync.sandbox.airtable.rows import RecordRow
 from leadsync.sandbox.clock import iso_ms
-from leadsync.sandbox.trello import POS_STEP, CardRow
+from leadsync.sandbox.trello.model import POS_STEP
+from leadsync.sandbox.trello.rows import CardRow
 
 STATUSES = ("NEW", "CONTACTED", "QUALIFIED")
 SOURCES = ("Website", "Referral", "Conference", "Cold call")

@@ -19,7 +19,7 @@ from leadsync.engine import CycleResult, Engine
 from leadsync.executor import Progress
 from leadsync.sandbox import BackgroundServer, SandboxState, start
 from leadsync.sandbox.person import Person
-from leadsync.sandbox.state import LogEntry
+from leadsync.sandbox.request_log import LogEntry
 from leadsync.settings import Settings, load_settings
 
 TLS = ssl.create_default_context()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from leadsync.sandbox import start
-from leadsync.sandbox.formula import ERROR, FormulaError, compile_formula
+from leadsync.sandbox.airtable.formula import ERROR, FormulaError, compile_formula
 from tests.fixtures_sandbox import RunningSandbox
 
 CREATED = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from leadsync.sandbox.app import SandboxTransport, create_app
+from leadsync.sandbox.app import create_app
+from leadsync.sandbox.faults import FaultRule
+from leadsync.sandbox.identities import Identity
 from leadsync.sandbox.server import BackgroundServer
-from leadsync.sandbox.state import FaultRule, Identity, SandboxState
+from leadsync.sandbox.state import SandboxState
+from leadsync.sandbox.transport import SandboxTransport
 
 __all__ = [
     "BackgroundServer",

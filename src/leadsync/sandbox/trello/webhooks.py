@@ -1,101 +1,24 @@
-"""Trello webhooks: creation behind a HEAD check, the token-scoped CRUD, and signed deliveries.
+"""Trello webhooks: creation behind a HEAD check of the callback, and the token-scoped CRUD.
 
-A delivery is ``{"action", "model", "webhook"}`` POSTed as compact UTF-8 JSON, signed in
-``X-Trello-Webhook`` with ``base64(HMAC-SHA1(app secret, body + callbackURL))`` over the exact bytes sent
-(reference §7). A 2xx answer is a success, a 410 deletes the webhook, anything else is a failure that
-counts in ``consecutiveFailures`` and is retried on ``state.trello_retry_delays``.
+Deliveries are in :mod:`~leadsync.sandbox.trello.deliveries`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from leadsync.sandbox.clock import iso_ms
-from leadsync.sandbox.trello_http import HEX24, MAX_TEXT, Ctx, Router, TrelloError, invalid_value, not_found
+from leadsync.sandbox.identities import Identity
+from leadsync.sandbox.trello.errors import TrelloError, invalid_value, not_found
+from leadsync.sandbox.trello.model import TrelloWorld
+from leadsync.sandbox.trello.request import MAX_TEXT, Ctx
+from leadsync.sandbox.trello.router import Router
+from leadsync.sandbox.trello.rows import HEX24, WebhookRow
 
-if TYPE_CHECKING:
-    from leadsync.sandbox.state import Identity
-    from leadsync.sandbox.trello import TrelloWorld
+__all__ = ["create", "delete", "get", "list_for_token", "register", "update"]
 
 DUPLICATE = "A webhook with that callback, model, and token already exists"
 NOT_YOURS = "webhook does not belong to token"
-
-
-@dataclass
-class WebhookRow:
-    id: str
-    description: str
-    id_model: str
-    callback_url: str
-    active: bool
-    token: str  # webhooks belong to the token that made them
-    key: str  # whose application secret signs the deliveries
-    consecutive_failures: int = 0
-    first_consecutive_fail_date: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "description": self.description,
-            "idModel": self.id_model,
-            "callbackURL": self.callback_url,
-            "active": self.active,
-            "consecutiveFailures": self.consecutive_failures,
-            "firstConsecutiveFailDate": self.first_consecutive_fail_date,
-        }
-
-
-def sign(secret: str, body: bytes, callback_url: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), body + callback_url.encode("utf-8"), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-# ---- deliveries ------------------------------------------------------------------------------------
-
-
-def fan_out(world: TrelloWorld, action: dict[str, Any], models: dict[str, dict[str, Any]]) -> None:
-    """Deliver ``action`` to every active webhook watching one of ``models`` (model id -> its JSON now)."""
-    state = world.state
-    for hook in list(world.webhooks.values()):
-        if not hook.active or hook.id_model not in models:
-            continue
-        payload = {"action": action, "model": models[hook.id_model], "webhook": hook.as_json()}
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json",
-            "X-Trello-Webhook": sign(state.trello_secrets[hook.key], body, hook.callback_url),
-        }
-        state.dispatcher.post(
-            "trello", hook.callback_url, body, headers, state.trello_retry_delays, _outcome(world, hook.id)
-        )
-
-
-def _outcome(world: TrelloWorld, hook_id: str) -> Any:
-    def outcome(status: int | None, last: bool) -> bool:
-        # Read the live world each time: a reset or a delete may have happened since the action.
-        live = world.state.trello
-        hook = live.webhooks.get(hook_id)
-        if hook is None:
-            return True
-        if status is not None and 200 <= status < 300:
-            hook.consecutive_failures, hook.first_consecutive_fail_date = 0, None
-            return True
-        if status == 410:
-            del live.webhooks[hook_id]
-            return True
-        # Every failed attempt counts (whether Trello counts attempts or deliveries is UNVERIFIED).
-        hook.consecutive_failures += 1
-        if hook.first_consecutive_fail_date is None:
-            hook.first_consecutive_fail_date = iso_ms(world.state.clock.now())
-        return False
-
-    return outcome
 
 
 # ---- validation --------------------------------------------------------------------------------------
@@ -113,7 +36,7 @@ def _model(ctx: Ctx, given: Any) -> str:
     """A board, list or card the caller can see, by its 24-hex id."""
     if not isinstance(given, str) or not HEX24.match(given):
         raise invalid_value("idModel")
-    world, ref = ctx.state.trello, given.lower()
+    world, ref = ctx.world, given.lower()
     if ref in world.boards:
         world.board(ref, ctx.identity)
     elif ref in world.lists:
@@ -145,7 +68,7 @@ def _refuse_duplicate(world: TrelloWorld, who: Identity, url: str, model: str, s
 
 async def _head_check(ctx: Ctx, url: str) -> None:
     """Trello HEADs the callback before it creates (or re-points) a webhook, and wants a 200."""
-    status = await ctx.state.dispatcher.head(url)
+    status = await ctx.shared.dispatcher.head(url)
     if status != 200:
         # Trello's wording when nothing answers at all is UNVERIFIED; the sandbox says so plainly.
         got = "no response" if status is None else str(status)
@@ -167,7 +90,7 @@ def _hook(ctx: Ctx) -> WebhookRow:
     ref = ctx.path["id"]
     if not HEX24.match(ref):
         raise invalid_value("idWebhook")
-    hook = ctx.state.trello.webhooks.get(ref.lower())
+    hook = ctx.world.webhooks.get(ref.lower())
     if hook is None:
         raise not_found()
     if hook.token != ctx.identity.trello_token:
@@ -183,10 +106,10 @@ async def create(ctx: Ctx) -> Any:
     url, description = _callback(ctx), _description(ctx, "")
     active = ctx.flag("active", True)
     model = _model(ctx, ctx.params.get("idModel"))
-    _refuse_duplicate(ctx.state.trello, ctx.identity, url, model)
+    _refuse_duplicate(ctx.world, ctx.identity, url, model)
     await _head_check(ctx, url)
     # The world may have changed during the HEAD: check again, then create without awaiting.
-    world = ctx.state.trello
+    world = ctx.world
     model = _model(ctx, model)
     _refuse_duplicate(world, ctx.identity, url, model)
     who = ctx.identity
@@ -198,7 +121,7 @@ async def create(ctx: Ctx) -> Any:
 async def list_for_token(ctx: Ctx) -> Any:
     _own_token(ctx)
     token = ctx.identity.trello_token
-    return [h.as_json() for h in ctx.state.trello.webhooks.values() if h.token == token]
+    return [h.as_json() for h in ctx.world.webhooks.values() if h.token == token]
 
 
 async def get(ctx: Ctx) -> Any:
@@ -211,18 +134,18 @@ async def update(ctx: Ctx) -> Any:
     model = _model(ctx, ctx.params["idModel"]) if ctx.has("idModel") else hook.id_model
     description = _description(ctx, hook.description)
     active = ctx.flag("active", hook.active)
-    _refuse_duplicate(ctx.state.trello, ctx.identity, url, model, skip=hook.id)
+    _refuse_duplicate(ctx.world, ctx.identity, url, model, skip=hook.id)
     if url != hook.callback_url:
         await _head_check(ctx, url)
         hook = _hook(ctx)
-        _refuse_duplicate(ctx.state.trello, ctx.identity, url, model, skip=hook.id)
+        _refuse_duplicate(ctx.world, ctx.identity, url, model, skip=hook.id)
     hook.callback_url, hook.id_model, hook.description, hook.active = url, model, description, active
     return hook.as_json()
 
 
 async def delete(ctx: Ctx) -> Any:
     hook = _hook(ctx)
-    del ctx.state.trello.webhooks[hook.id]
+    del ctx.world.webhooks[hook.id]
     return {"_value": None}  # the body observed from DELETE /1/webhooks/{id}
 
 

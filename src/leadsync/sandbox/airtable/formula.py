@@ -15,7 +15,7 @@ Grammar, lowest precedence first (the spreadsheet convention Airtable follows)::
     primary     := NUMBER | STRING | "{field}" | bare_field | NAME "(" args ")" | "(" comparison ")"
 
 Values are ``None`` (blank), ``bool``, ``int``/``float``, ``str``, aware ``datetime``, lists, or
-:data:`ERROR` (``#ERROR!``); their semantics live in :mod:`leadsync.sandbox.formula_values`.
+:data:`ERROR` (``#ERROR!``); their semantics live in :mod:`leadsync.sandbox.airtable.formula_values`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadsync.sandbox.formula_values import (
+from leadsync.sandbox.airtable.formula_values import (
     ERROR,
     UNITS,
     arithmetic,

@@ -4,35 +4,24 @@ Starlette endpoint that authenticates, rate-limits and dispatches every call to 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from leadsync.sandbox import trello_actions as acts
-from leadsync.sandbox import trello_webhooks
-from leadsync.sandbox.app import tag_identity
 from leadsync.sandbox.clock import iso_ms
-from leadsync.sandbox.trello import CardRow, TrelloWorld
-from leadsync.sandbox.trello_http import (
-    HEX24,
-    MAX_TEXT,
-    SHORT_LINK,
-    Ctx,
-    Router,
-    TrelloError,
-    authenticate,
-    express_404,
-    invalid_value,
-    not_found,
-    parse_date,
-    read_params,
-)
+from leadsync.sandbox.identities import Identity
+from leadsync.sandbox.request_log import tag_identity
+from leadsync.sandbox.trello import action_queries, webhooks
+from leadsync.sandbox.trello.errors import TrelloError, express_404, invalid_value, not_found
+from leadsync.sandbox.trello.model import TrelloWorld
+from leadsync.sandbox.trello.request import MAX_TEXT, Ctx, authenticate, parse_date, read_params
+from leadsync.sandbox.trello.router import Router
+from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, CardRow
 
-if TYPE_CHECKING:
-    from leadsync.sandbox.state import Identity, SandboxState
+__all__ = ["MAX_BATCH", "ROUTER", "project", "routes"]
 
 CARD_FILTERS = ("all", "closed", "none", "open", "visible", "complete", "incomplete")
 LIST_FILTERS = ("all", "closed", "none", "open")
@@ -53,10 +42,6 @@ def project(
         elif extra and name in extra:
             shown[name] = extra[name]()
     return shown
-
-
-def _world(ctx: Ctx) -> TrelloWorld:
-    return ctx.state.trello
 
 
 def _card_filter(world: TrelloWorld, name: str, allowed: tuple[str, ...]) -> Callable[[CardRow], bool]:
@@ -80,10 +65,10 @@ def _cards(
 ) -> list[dict[str, Any]]:
     """Filtered, bounded by ``since``/``before`` (by id: creation order; UNVERIFIED for cards, it is how
     Trello pages collections), cut at ``limit`` (1..1000) and projected by ``fields``."""
-    world = _world(ctx)
+    world = ctx.world
     keep = _card_filter(world, filter_name, allowed)
-    bounds = acts.window(ctx, {c.id: c.seq for c in world.cards.values()})
-    limit = ctx.integer("limit", 0, 1, acts.MAX_ACTIONS)  # 0: not given, no cut
+    bounds = action_queries.window(ctx, {c.id: c.seq for c in world.cards.values()})
+    limit = ctx.integer("limit", 0, 1, action_queries.MAX_ACTIONS)  # 0: not given, no cut
     chosen = [c for c in cards if keep(c) and all(b(c.seq, c.id) for b in bounds)]
     chosen = chosen[:limit] if limit else chosen
     fields = ctx.text("fields")
@@ -94,22 +79,22 @@ def _cards(
 
 
 async def get_board(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     shown = project(
         world.board_json(board), ctx.text("fields"), {"limits": lambda: world.board_limits(board)}
     )
     if (lists := ctx.text("lists") or "none") != "none":
-        sub = Ctx(ctx.state, ctx.identity, {"filter": lists, "fields": ctx.text("list_fields")}, ctx.path)
+        sub = Ctx(ctx.world, ctx.identity, {"filter": lists, "fields": ctx.text("list_fields")}, ctx.path)
         shown["lists"] = await board_lists(sub)
     if (cards := ctx.text("cards") or "none") != "none":
-        sub = Ctx(ctx.state, ctx.identity, {"fields": ctx.text("card_fields")}, ctx.path)
+        sub = Ctx(ctx.world, ctx.identity, {"fields": ctx.text("card_fields")}, ctx.path)
         shown["cards"] = _cards(sub, world.cards_of_board(board.id), cards, CARD_FILTERS)
     return shown
 
 
 async def board_lists(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     name = ctx.text("filter") or "open"
     if name not in LIST_FILTERS:
@@ -122,14 +107,14 @@ async def board_lists(ctx: Ctx) -> Any:
     for lst in rows:
         item = project(world.list_json(lst), fields)
         if cards != "none":
-            sub = Ctx(ctx.state, ctx.identity, {"fields": ctx.text("card_fields")}, ctx.path)
+            sub = Ctx(ctx.world, ctx.identity, {"fields": ctx.text("card_fields")}, ctx.path)
             item["cards"] = _cards(sub, world.cards_of_list(lst.id), cards, CARD_FILTERS)
         shown.append(item)
     return shown
 
 
 async def board_cards(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     name = ctx.path.get("filter") or ctx.text("filter") or "visible"
     if name not in CARD_FILTERS and (HEX24.match(name) or SHORT_LINK.match(name)):
@@ -142,26 +127,28 @@ async def board_cards(ctx: Ctx) -> Any:
 
 
 async def board_actions(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
-    return acts.query(ctx, [a for a in world.actions if a["data"].get("board", {}).get("id") == board.id])
+    return action_queries.query(
+        ctx, [a for a in world.actions if a["data"].get("board", {}).get("id") == board.id]
+    )
 
 
 # ---- lists -------------------------------------------------------------------------------------------
 
 
 async def get_list(ctx: Ctx) -> Any:
-    return project(TrelloWorld.list_json(_world(ctx).list_(ctx.path["id"], ctx.identity)), ctx.text("fields"))
+    return project(TrelloWorld.list_json(ctx.world.list_(ctx.path["id"], ctx.identity)), ctx.text("fields"))
 
 
 async def list_cards(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     lst = world.list_(ctx.path["id"], ctx.identity)
     return _cards(ctx, world.cards_of_list(lst.id), ctx.text("filter") or "open", LIST_FILTERS)
 
 
 async def create_list(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     name = ctx.text("name") or ""
     if not 1 <= len(name) <= MAX_TEXT:
         raise invalid_value("name")
@@ -192,14 +179,14 @@ def _date(ctx: Ctx, name: str) -> str | None:
 
 
 def _target_list(ctx: Ctx, ref: str | None) -> str:
-    world = _world(ctx)
+    world = ctx.world
     if not ref or not HEX24.match(ref) or ref.lower() not in world.lists:
         raise invalid_value("idList")
     return world.list_(ref, ctx.identity).id
 
 
 async def get_card(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     card = world.card(ctx.path["id"], ctx.identity)
     shown = project(world.card_json(card), ctx.text("fields"))
     if ctx.flag("list", False):
@@ -210,7 +197,7 @@ async def get_card(ctx: Ctx) -> Any:
 
 
 async def create_card(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     lst = world.lists[_target_list(ctx, ctx.text("idList"))]
     values: dict[str, Any] = {"name": _text(ctx, "name", 0), "desc": _text(ctx, "desc", 0)}
     values["pos"] = world.place(ctx.params.get("pos"), [c.pos for c in world.cards_of_list(lst.id)], "bottom")
@@ -221,7 +208,7 @@ async def create_card(ctx: Ctx) -> Any:
 
 
 async def update_card(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     card = world.card(ctx.path["id"], ctx.identity)
     changes: dict[str, Any] = {}
     if ctx.has("name"):
@@ -262,17 +249,17 @@ async def update_card(ctx: Ctx) -> Any:
 
 
 async def delete_card(ctx: Ctx) -> Any:
-    world = _world(ctx)
+    world = ctx.world
     world.delete_card(ctx.identity, world.card(ctx.path["id"], ctx.identity))
     return {"limits": {}}  # the usual body; the reference marks it UNVERIFIED
 
 
 async def card_actions(ctx: Ctx) -> Any:
     """Trello's documented default filter for a card's actions is ``commentCard, updateCard:idList``."""
-    world = _world(ctx)
+    world = ctx.world
     card = world.card(ctx.path["id"], ctx.identity)
     mine = [a for a in world.actions if a["data"].get("card", {}).get("id") == card.id]
-    return acts.query(ctx, mine, default_filter="commentCard,updateCard:idList")
+    return action_queries.query(ctx, mine, default_filter="commentCard,updateCard:idList")
 
 
 # ---- members and tokens ------------------------------------------------------------------------------
@@ -290,7 +277,7 @@ def _member_json(ctx: Ctx, who: Identity) -> dict[str, Any]:
         "confirmed": True,
         "memberType": "normal",
         "url": f"https://trello.com/{who.trello_username}",
-        "idBoards": [b.id for b in _world(ctx).accessible_boards(who)],
+        "idBoards": [b.id for b in ctx.world.accessible_boards(who)],
     }
     if who == ctx.identity:
         full["email"] = who.email  # a member's email shows only to themselves
@@ -301,7 +288,7 @@ async def get_member(ctx: Ctx) -> Any:
     ref = ctx.path["id"]
     if ref == "me":
         return _member_json(ctx, ctx.identity)
-    for who in ctx.state.identities.values():
+    for who in ctx.shared.identities.values():
         if ref in (who.trello_member_id, who.trello_username):
             return _member_json(ctx, who)
     raise not_found()
@@ -310,7 +297,7 @@ async def get_member(ctx: Ctx) -> Any:
 async def my_boards(ctx: Ctx) -> Any:
     if ctx.path["id"] not in ("me", ctx.identity.trello_member_id, ctx.identity.trello_username):
         raise TrelloError(401, "unauthorized member permission requested")
-    world = _world(ctx)
+    world = ctx.world
     name = ctx.text("filter") or "all"
     boards = [
         b for b in world.accessible_boards(ctx.identity) if name == "all" or b.closed == (name == "closed")
@@ -348,7 +335,7 @@ async def batch(ctx: Ctx) -> Any:
             answers.append({"404": express_404("GET", f"/1{path}").body})
             continue
         handler, path_params = matched
-        sub = Ctx(ctx.state, ctx.identity, dict(parse_qsl(parts.query, keep_blank_values=True)), path_params)
+        sub = Ctx(ctx.world, ctx.identity, dict(parse_qsl(parts.query, keep_blank_values=True)), path_params)
         try:
             answers.append({"200": await handler(sub)})
         except TrelloError as exc:
@@ -378,14 +365,17 @@ def _router() -> Router:
     router.add("GET", "/members/{id}/boards", my_boards)
     router.add("GET", "/tokens/{token}/member", token_member)
     router.add("GET", "/batch", batch)
-    trello_webhooks.register(router)
+    webhooks.register(router)
     return router
 
 
 ROUTER = _router()
 
 
-def starlette_routes(state: SandboxState) -> list[BaseRoute]:
+def routes(world: TrelloWorld) -> list[BaseRoute]:
+    """Every ``/1`` route: one endpoint that authenticates, rate-limits and dispatches."""
+    shared = world.shared
+
     async def endpoint(request: Request) -> Response:
         full_path = request.url.path
         matched = ROUTER.match(request.method, "/" + request.path_params["rest"])
@@ -394,16 +384,16 @@ def starlette_routes(state: SandboxState) -> list[BaseRoute]:
         handler, path_params = matched
         try:
             params = await read_params(request)
-            who = authenticate(state, params, request.headers.get("authorization"), path_params.get("token"))
+            who = authenticate(shared, params, request.headers.get("authorization"), path_params.get("token"))
         except TrelloError as exc:
             return exc.response()
         tag_identity(request, who.name)
-        verdict = state.trello_limits.check(who.trello_key, who.trello_token, full_path, state.rate_scale)
+        verdict = shared.trello_limits.check(who.trello_key, who.trello_token, full_path, shared.rate_scale)
         if not verdict.ok:
             body = {"error": verdict.error, "message": "Rate limit exceeded"}
             return JSONResponse(body, status_code=429, headers=verdict.headers)
         try:
-            response: Response = JSONResponse(await handler(Ctx(state, who, params, path_params)))
+            response: Response = JSONResponse(await handler(Ctx(world, who, params, path_params)))
         except TrelloError as exc:
             response = exc.response()
         response.headers.update(verdict.headers)

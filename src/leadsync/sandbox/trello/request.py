@@ -1,8 +1,7 @@
-"""Trello's request plumbing: merged parameters, the four ways to authenticate, errors and a small router.
+"""One Trello request: merged parameters, the four ways to authenticate, and typed parameter access.
 
-Trello is an Express app, so the emulator speaks like one: parameters may come from the query string,
-a JSON body or a form body (all merged, the body winning), a route that does not exist answers
-``Cannot <METHOD> <path>``, a trailing slash is tolerated, and most errors are plain text.
+Trello is an Express app, so the emulator reads requests like one: parameters may come from the query
+string, a JSON body or a form body (all merged, the body winning).
 """
 
 from __future__ import annotations
@@ -10,56 +9,37 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-if TYPE_CHECKING:
-    from leadsync.sandbox.state import Identity, SandboxState
+from leadsync.sandbox.identities import Identity
+from leadsync.sandbox.shared_state import SharedState
+from leadsync.sandbox.trello.errors import TrelloError, invalid_value
+from leadsync.sandbox.trello.model import TrelloWorld
+from leadsync.sandbox.trello.rows import HEX24
 
-HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
-# A shortLink has a letter in it: an all-digit ref is "invalid id" (observed for PUT /1/cards/12312321).
-SHORT_LINK = re.compile(r"^(?=.*[A-Za-z])[0-9A-Za-z]{8}$")
-NOT_FOUND = "The requested resource was not found."
+__all__ = ["MAX_TEXT", "Ctx", "authenticate", "oauth_params", "parse_date", "read_params"]
+
 MAX_TEXT = 16384
-
-
-class TrelloError(Exception):
-    """An error answer: plain text when ``body`` is a string, JSON otherwise."""
-
-    def __init__(self, status: int, body: str | dict[str, Any]) -> None:
-        super().__init__(status, body)
-        self.status = status
-        self.body = body
-
-    def response(self) -> Response:
-        if isinstance(self.body, str):
-            return PlainTextResponse(self.body, status_code=self.status)
-        return JSONResponse(self.body, status_code=self.status)
-
-
-def invalid_value(name: str) -> TrelloError:
-    """Trello's generic validation answer, ``400 invalid value for <param>``."""
-    return TrelloError(400, f"invalid value for {name}")
-
-
-def not_found() -> TrelloError:
-    return TrelloError(404, NOT_FOUND)
 
 
 @dataclass
 class Ctx:
     """One authenticated call: who made it, its merged parameters and its path parameters."""
 
-    state: SandboxState
+    world: TrelloWorld
     identity: Identity
     params: dict[str, Any]
     path: dict[str, str]
+
+    @property
+    def shared(self) -> SharedState:
+        """What both APIs share: clock, ids, identities, limits, the webhook dispatcher."""
+        return self.world.shared
 
     # ---- typed parameter access --------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -152,7 +132,7 @@ def oauth_params(header: str | None) -> dict[str, str]:
 
 
 def authenticate(
-    state: SandboxState, params: dict[str, Any], authorization: str | None, path_token: str | None = None
+    shared: SharedState, params: dict[str, Any], authorization: str | None, path_token: str | None = None
 ) -> Identity:
     """The identity whose key and token these are, or 401 ``invalid key`` / ``invalid token``.
 
@@ -163,42 +143,8 @@ def authenticate(
     oauth = oauth_params(authorization)
     key = params.get("key") or oauth.get("oauth_consumer_key")
     token = params.get("token") or oauth.get("oauth_token") or path_token
-    if not isinstance(key, str) or (identity := state.identity_by_trello_key(key)) is None:
+    if not isinstance(key, str) or (identity := shared.identity_by_trello_key(key)) is None:
         raise TrelloError(401, "invalid key")
     if not isinstance(token, str) or not secrets.compare_digest(token, identity.trello_token):
         raise TrelloError(401, "invalid token")
     return identity
-
-
-# ---- routing ---------------------------------------------------------------------------------------
-
-Handler = Callable[[Ctx], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class RouteDef:
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-
-
-class Router:
-    """Express-style routes (``/cards/{id}``) matched in order, a trailing slash tolerated."""
-
-    def __init__(self) -> None:
-        self.routes: list[RouteDef] = []
-
-    def add(self, method: str, template: str, handler: Handler) -> None:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-        self.routes.append(RouteDef(method, re.compile(f"^{regex}/?$"), handler))
-
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        method = "GET" if method == "HEAD" else method
-        for route in self.routes:
-            if route.method == method and (m := route.pattern.match(path)):
-                return route.handler, m.groupdict()
-        return None
-
-
-def express_404(method: str, path: str) -> TrelloError:
-    return TrelloError(404, f"Cannot {method} {path}")

@@ -1,89 +1,41 @@
-"""Trello REST API emulator: boards, lists, cards, actions, batch and webhooks under ``/1``.
+"""The Trello world: the ``Lead Tasks`` board and its lists, cards, actions and webhooks, and the writes
+that change them (each logs its actions and hands them to the webhooks watching).
 
-This module holds the world (rows, their JSON, and the writes that log actions and fire webhooks);
-``trello_http`` reads requests, ``trello_routes`` and ``trello_webhooks`` answer them,
-``trello_actions`` shapes and queries the action log.
+Requests are read in :mod:`~leadsync.sandbox.trello.request`, answered in
+:mod:`~leadsync.sandbox.trello.routes` and :mod:`~leadsync.sandbox.trello.webhooks`; the shapes of the
+actions are in :mod:`~leadsync.sandbox.trello.actions`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import copy
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from starlette.routing import BaseRoute
-
-from leadsync.sandbox import trello_actions as acts
 from leadsync.sandbox.clock import iso_ms
-from leadsync.sandbox.trello_http import HEX24, SHORT_LINK, TrelloError, not_found
+from leadsync.sandbox.identities import Identity
+from leadsync.sandbox.shared_state import SharedState
+from leadsync.sandbox.trello import actions as acts
+from leadsync.sandbox.trello import render
+from leadsync.sandbox.trello.deliveries import fan_out
+from leadsync.sandbox.trello.errors import TrelloError, not_found
+from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, BoardRow, CardRow, ListRow, WebhookRow
 
-if TYPE_CHECKING:
-    from leadsync.sandbox.state import Identity, SandboxState
-    from leadsync.sandbox.trello_webhooks import WebhookRow
+__all__ = ["LIST_NAMES", "NO_BOARD_ACCESS", "NO_CARD_ACCESS", "POS_STEP", "TrelloWorld"]
 
 LIST_NAMES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 POS_STEP = 65536.0  # observed card positions are multiples of 2**16; the exact algorithm is UNVERIFIED
 NO_BOARD_ACCESS = "unauthorized permission requested"
 NO_CARD_ACCESS = "unauthorized card permission requested"
 
-LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
-
-
-@dataclass
-class ListRow:
-    id: str
-    name: str
-    id_board: str
-    pos: float
-    closed: bool = False
-
-
-@dataclass
-class CardRow:
-    id: str
-    name: str
-    desc: str
-    id_list: str
-    id_board: str
-    pos: float
-    short_link: str
-    id_short: int
-    date_last_activity: str
-    closed: bool = False
-    due: str | None = None
-    due_complete: bool = False
-    start: str | None = None
-    id_members: list[str] = field(default_factory=list)
-    id_labels: list[str] = field(default_factory=list)
-    seq: int = 0  # creation order, for since/before by id
-
-
-@dataclass
-class BoardRow:
-    id: str
-    name: str
-    short_link: str
-    members: list[str] = field(default_factory=list)  # member ids with access
-    id_member_creator: str = ""
-    date_last_activity: str = ""
-    desc: str = ""
-    closed: bool = False
-    next_id_short: int = 1
-
-
 _Row = TypeVar("_Row", BoardRow, CardRow)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 class TrelloWorld:
     """The ``Lead Tasks`` board with one list per status, shared by both identities."""
 
-    def __init__(self, state: SandboxState) -> None:
-        self.state = state
+    def __init__(self, shared: SharedState) -> None:
+        self.shared = shared
         self.boards: dict[str, BoardRow] = {}
         self.lists: dict[str, ListRow] = {}
         self.cards: dict[str, CardRow] = {}
@@ -91,37 +43,42 @@ class TrelloWorld:
         self.webhooks: dict[str, WebhookRow] = {}
         self._card_seq = 0
         # Like a Mongo process's 5 random bytes: fixed, so that ids made in the same second still grow
-        # with the counter (state.trello_id() draws fresh random bytes each time).
-        self._machine = state.hex(10)
-        board = self.add_board("Lead Tasks", [state.leadsync, state.person])
+        # with the counter (shared.trello_id() draws fresh random bytes each time).
+        self._machine = shared.hex(10)
+        board = self.add_board("Lead Tasks", [shared.leadsync, shared.person])
         self.board_id = board.id
         for i, name in enumerate(LIST_NAMES):
             row = ListRow(self.new_id()[0], name, board.id, 16384.0 * (i + 1))
             self.lists[row.id] = row
         self.list_ids = {row.name: row.id for row in self.lists.values()}
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> TrelloWorld:
-        import copy
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy of the world's data (not of the shared state), for :meth:`restore`."""
+        return copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "shared"})
 
-        clone = object.__new__(TrelloWorld)
-        for key, value in self.__dict__.items():
-            setattr(clone, key, value if key == "state" else copy.deepcopy(value, memo))
-        return clone
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Back to a :meth:`snapshot`, in place: whoever holds this world sees the restored data."""
+        self.__dict__.update(copy.deepcopy(snapshot))
+
+    # The JSON of each row, as the API shows it.
+    board_json = staticmethod(render.board_json)
+    list_json = staticmethod(render.list_json)
+    card_json = staticmethod(render.card_json)
 
     # ---- ids and time ------------------------------------------------------------------------------
     def new_id(self) -> tuple[str, str]:
         """A fresh ObjectId (creation second, fixed machine part, growing counter) and the ISO date of
         that moment: its embedded second plus milliseconds."""
-        made = self.state.trello_id()
+        made = self.shared.trello_id()
         oid = made[:8] + self._machine + made[18:]
         second = int(oid[:8], 16)
-        millis = min(999, max(0, int((self.state.clock.time() - second) * 1000)))
+        millis = min(999, max(0, int((self.shared.clock.time() - second) * 1000)))
         moment = datetime.fromtimestamp(second, tz=UTC).replace(microsecond=millis * 1000)
         return oid, iso_ms(moment)
 
     def _short_link(self) -> str:
         taken = {b.short_link for b in self.boards.values()} | {c.short_link for c in self.cards.values()}
-        while (link := self.state.short_link()) in taken or not SHORT_LINK.match(link):
+        while (link := self.shared.short_link()) in taken or not SHORT_LINK.match(link):
             pass
         return link
 
@@ -187,34 +144,6 @@ class TrelloWorld:
         """In board order: by list position, then card position."""
         return [c for lst in self.lists_of(board_id) for c in self.cards_of_list(lst.id)]
 
-    # ---- JSON --------------------------------------------------------------------------------------
-    def board_json(self, board: BoardRow) -> dict[str, Any]:
-        return {
-            "id": board.id,
-            "name": board.name,
-            "desc": board.desc,
-            "descData": None,
-            "closed": board.closed,
-            "dateClosed": None,
-            "idOrganization": None,
-            "idEnterprise": None,
-            "idMemberCreator": board.id_member_creator,
-            "pinned": False,
-            "starred": False,
-            "subscribed": False,
-            "url": f"https://trello.com/b/{board.short_link}/{_slug(board.name)}",
-            "shortUrl": f"https://trello.com/b/{board.short_link}",
-            "shortLink": board.short_link,
-            "prefs": {"permissionLevel": "private", "background": "blue", "cardAging": "regular"},
-            "labelNames": dict.fromkeys(LABEL_COLORS, ""),
-            "dateLastActivity": board.date_last_activity,
-            "dateLastView": None,
-            "memberships": [
-                {"id": m, "idMember": m, "memberType": "normal", "unconfirmed": False, "deactivated": False}
-                for m in board.members
-            ],
-        }
-
     def board_limits(self, board: BoardRow) -> dict[str, Any]:
         """Reference §9 (``fields=limits``); counted, not enforced: what happens at the limit is UNVERIFIED."""
 
@@ -233,78 +162,6 @@ class TrelloWorld:
                 "openPerBoard": limit(sum(not x.closed for x in lists), 475, 450),
                 "totalPerBoard": limit(len(lists), 2850, 2700),
             },
-        }
-
-    @staticmethod
-    def list_json(lst: ListRow) -> dict[str, Any]:
-        return {
-            "id": lst.id,
-            "name": lst.name,
-            "closed": lst.closed,
-            "color": None,
-            "idBoard": lst.id_board,
-            "pos": lst.pos,
-            "subscribed": False,
-            "softLimit": None,
-        }
-
-    @staticmethod
-    def card_json(card: CardRow) -> dict[str, Any]:
-        return {
-            "id": card.id,
-            "badges": {
-                "attachmentsByType": {"trello": {"board": 0, "card": 0}},
-                "location": False,
-                "votes": 0,
-                "viewingMemberVoted": False,
-                "subscribed": False,
-                "fogbugz": "",
-                "checkItems": 0,
-                "checkItemsChecked": 0,
-                "checkItemsEarliestDue": None,
-                "comments": 0,
-                "attachments": 0,
-                "description": bool(card.desc),
-                "due": card.due,
-                "dueComplete": card.due_complete,
-                "start": card.start,
-            },
-            "checkItemStates": [],
-            "closed": card.closed,
-            "dueComplete": card.due_complete,
-            "dateLastActivity": card.date_last_activity,
-            "desc": card.desc,
-            "descData": {"emoji": {}},
-            "due": card.due,
-            "dueReminder": None,
-            "email": None,
-            "idBoard": card.id_board,
-            "idChecklists": [],
-            "idList": card.id_list,
-            "idMembers": list(card.id_members),
-            "idMembersVoted": [],
-            "idShort": card.id_short,
-            "idAttachmentCover": None,
-            "labels": [],
-            "idLabels": list(card.id_labels),
-            "manualCoverAttachment": False,
-            "name": card.name,
-            "pos": card.pos,
-            "shortLink": card.short_link,
-            "shortUrl": f"https://trello.com/c/{card.short_link}",
-            "start": card.start,
-            "subscribed": False,
-            "url": f"https://trello.com/c/{card.short_link}/{card.id_short}-{_slug(card.name)}",
-            "cover": {
-                "idAttachment": None,
-                "color": None,
-                "idUploadedBackground": None,
-                "size": "normal",
-                "brightness": "dark",
-                "idPlugin": None,
-            },
-            "isTemplate": False,
-            "cardRole": None,
         }
 
     # ---- positions ---------------------------------------------------------------------------------
@@ -436,8 +293,6 @@ class TrelloWorld:
     ) -> dict[str, Any]:
         """Log one action with the id and date of ``stamp`` (from :meth:`new_id`, so the date is the id's
         second plus milliseconds) and hand it to the webhooks watching any of ``models``."""
-        from leadsync.sandbox.trello_webhooks import fan_out
-
         kind, data, display = shaped
         oid, date = stamp
         action = {
@@ -454,10 +309,3 @@ class TrelloWorld:
         self.actions.append(action)
         fan_out(self, action, models)
         return action
-
-
-def routes(state: SandboxState) -> list[BaseRoute]:
-    """Every ``/1`` route: one endpoint that authenticates, rate-limits and dispatches."""
-    from leadsync.sandbox.trello_routes import starlette_routes
-
-    return starlette_routes(state)

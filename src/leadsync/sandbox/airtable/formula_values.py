@@ -1,5 +1,5 @@
 """Values in filterByFormula: blank, numbers, text, datetimes and ``#ERROR!``, and how Airtable's
-operators coerce between them (used by :mod:`leadsync.sandbox.formula`).
+operators coerce between them (used by :mod:`leadsync.sandbox.airtable.formula`).
 
 Truthiness follows the reference: ``0``, ``false``, ``""``, ``NaN``, ``[]``, blank and errors are false.
 Datetimes compare as datetimes (a string on the other side is parsed); numbers as numbers; anything else

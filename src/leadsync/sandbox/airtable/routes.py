@@ -1,52 +1,42 @@
-"""Airtable Web API emulator: records, formulas, metadata and webhooks under ``/v0``.
+"""Airtable's ``/v0`` routes: records, metadata and webhooks behind one endpoint.
 
 Every request goes through one router that does what Airtable does first: reject URLs over 16,000
 characters, authenticate the bearer token (401), apply the rate limits (429), check the base (403)
 and then dispatch on the path. The path is split from the raw (still percent-encoded) URL, so a
 table name holding ``/`` or spaces works when URL-encoded, as pyairtable sends it.
 
-The pieces live next door: :mod:`~leadsync.sandbox.airtable_model` (rows, errors, cell values),
-:mod:`~leadsync.sandbox.airtable_records` (the records endpoints),
-:mod:`~leadsync.sandbox.airtable_webhooks` (webhooks, payloads, pings) and
-:mod:`~leadsync.sandbox.formula` (``filterByFormula``).
+The endpoints live next door: :mod:`~leadsync.sandbox.airtable.records` (records),
+:mod:`~leadsync.sandbox.airtable.webhooks` (webhooks and payloads); the metadata endpoints are here.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from leadsync.sandbox import airtable_records as records
-from leadsync.sandbox import airtable_webhooks as webhooks
-from leadsync.sandbox.airtable_model import (
-    TEXT_TYPES,
+from leadsync.sandbox.airtable import record_writes, records, webhooks
+from leadsync.sandbox.airtable.cells import add_choices
+from leadsync.sandbox.airtable.errors import (
     ApiError,
-    Call,
-    FieldDef,
-    RecordRow,
-    TableDef,
-    add_choices,
     authentication_required,
     invalid_request,
     model_not_found,
-    now_ms,
     rate_limited,
     route_not_found,
-    table_not_found,
     url_too_long,
 )
+from leadsync.sandbox.airtable.model import AirtableWorld
+from leadsync.sandbox.airtable.request import Call, now_ms
+from leadsync.sandbox.airtable.rows import TEXT_TYPES, FieldDef, TableDef
+from leadsync.sandbox.request_log import tag_identity
 
-if TYPE_CHECKING:
-    from leadsync.sandbox.state import SandboxState
+__all__ = ["MAX_URL_LENGTH", "routes"]
 
-__all__ = ["STATUS_CHOICES", "AirtableWorld", "FieldDef", "RecordRow", "TableDef", "routes"]
-
-STATUS_CHOICES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 MAX_URL_LENGTH = 16_000
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 SCOPES = [
@@ -57,54 +47,6 @@ SCOPES = [
     "webhook:manage",
     "user.email:read",
 ]
-
-
-class AirtableWorld:
-    """One base with the ``Leads`` table, readable and writable by both identities."""
-
-    def __init__(self, state: SandboxState) -> None:
-        self.state = state
-        self.base_id = state.airtable_id("app")
-        self.table_name = "Leads"
-        name = FieldDef(state.airtable_id("fld"), "Name", "singleLineText")
-        fields = [
-            name,
-            FieldDef(state.airtable_id("fld"), "Email", "email"),
-            FieldDef(
-                state.airtable_id("fld"),
-                "Status",
-                "singleSelect",
-                {
-                    "choices": [
-                        {"id": state.airtable_id("sel"), "name": c, "color": "blueLight2"}
-                        for c in STATUS_CHOICES
-                    ]
-                },
-            ),
-            FieldDef(state.airtable_id("fld"), "Source", "singleLineText"),
-        ]
-        self.table_id = state.airtable_id("tbl")
-        table = TableDef(self.table_id, self.table_name, name.id, {f.id: f for f in fields})
-        table.view_id = state.airtable_id("viw")
-        self.tables: dict[str, TableDef] = {self.table_id: table}
-        self.iterators: dict[str, records.ListIterator] = {}
-        self.webhooks: dict[str, webhooks.WebhookRow] = {}
-        self.transaction_number = 0
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> AirtableWorld:
-        clone = object.__new__(AirtableWorld)
-        for key, value in self.__dict__.items():
-            setattr(clone, key, value if key == "state" else copy.deepcopy(value, memo))
-        return clone
-
-    def table(self, id_or_name: str) -> TableDef:
-        """A table by ``tbl`` id or by name; 404 ``TABLE_NOT_FOUND`` otherwise."""
-        table = self.tables.get(id_or_name) or next(
-            (t for t in self.tables.values() if t.name == id_or_name), None
-        )
-        if table is None:
-            raise table_not_found(id_or_name, self.base_id)
-        return table
 
 
 # ---- metadata ----------------------------------------------------------------------------------------
@@ -162,7 +104,7 @@ def _create_field(call: Call, table: TableDef) -> JSONResponse:
         raise invalid_request()
     if options is not None and (not isinstance(options, dict) or kind in TEXT_TYPES):
         raise invalid_request()
-    fdef = FieldDef(call.state.airtable_id("fld"), name.strip(), kind, None, description or None)
+    fdef = FieldDef(call.shared.airtable_id("fld"), name.strip(), kind, None, description or None)
     if kind in ("singleSelect", "multipleSelects"):
         choices = (options or {}).get("choices", [])
         if not isinstance(choices, list) or not all(
@@ -170,7 +112,7 @@ def _create_field(call: Call, table: TableDef) -> JSONResponse:
         ):
             raise invalid_request()
         fdef.options = {"choices": []}
-        add_choices(call.state, fdef, [c["name"] for c in choices])
+        add_choices(call.shared, fdef, [c["name"] for c in choices])
         for given, made in zip(choices, fdef.choices, strict=False):
             if isinstance(given.get("color"), str):
                 made["color"] = given["color"]
@@ -248,19 +190,19 @@ def _dispatch_table(call: Call, table: TableDef) -> Response:
     if call.method == "GET":
         return records.list_records(call, table, via_post=False)
     if call.method == "POST":
-        return records.create_records(call, table)
+        return record_writes.create_records(call, table)
     if call.method in ("PATCH", "PUT"):
-        return records.update_records(call, table, replace=call.method == "PUT")
-    return records.delete_records(call, table)
+        return record_writes.update_records(call, table, replace=call.method == "PUT")
+    return record_writes.delete_records(call, table)
 
 
 def _dispatch_record(call: Call, table: TableDef, record_id: str) -> Response:
     if call.method == "GET":
         return records.get_record(call, table, record_id)
     if call.method in ("PATCH", "PUT"):
-        return records.update_record(call, table, record_id, replace=call.method == "PUT")
+        return record_writes.update_record(call, table, record_id, replace=call.method == "PUT")
     if call.method == "DELETE":
-        return records.delete_record(call, table, record_id)
+        return record_writes.delete_record(call, table, record_id)
     raise route_not_found()
 
 
@@ -284,24 +226,25 @@ def _dispatch_webhooks(call: Call, rest: list[str]) -> Response:
     raise route_not_found()
 
 
-def routes(state: SandboxState) -> list[BaseRoute]:
-    from leadsync.sandbox.app import tag_identity
+def routes(world: AirtableWorld) -> list[BaseRoute]:
+    """Every ``/v0`` route: one endpoint that authenticates, rate-limits and dispatches."""
+    shared = world.shared
 
     async def handle(request: Request) -> Response:
         length = _url_length(request)
         if length > MAX_URL_LENGTH:
             return url_too_long(length).response()
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        identity = state.identity_by_airtable_token(token.strip()) if scheme.lower() == "bearer" else None
+        identity = shared.identity_by_airtable_token(token.strip()) if scheme.lower() == "bearer" else None
         if identity is None:
             return authentication_required().response()
         tag_identity(request, identity.name)
         parts = _segments(request)
-        if not state.airtable_limits.check(_base_of(parts), identity.airtable_token, state.rate_scale):
+        if not shared.airtable_limits.check(_base_of(parts), identity.airtable_token, shared.rate_scale):
             return rate_limited().response()
         body = await request.body()
         # From here on nothing awaits: the request is handled in one step of the event loop.
-        call = Call(state, identity, request.method, request.query_params, body, now_ms(state))
+        call = Call(world, identity, request.method, request.query_params, body, now_ms(shared))
         try:
             return _dispatch(call, parts)
         except ApiError as error:

@@ -1,46 +1,48 @@
-"""Webhooks: create, list, refresh, toggle notifications, delete, list payloads; payloads recorded
-for every write request, and signed notification pings delivered for real.
+"""Airtable webhooks: create, list, refresh, toggle notifications, delete, list payloads; and the payload
+each write request records.
 
 One write request makes at most one payload per webhook, filtered by the webhook's specification
 (``dataTypes``, ``recordChangeScope``, ``changeTypes``, ``fromSources``, ``watchDataInFieldIds``) and
 shaped by its ``includes``. After a payload is recorded, a webhook with notifications on is pinged
-(``{"base":{"id"},"webhook":{"id"},"timestamp"}``, ``X-Airtable-Content-MAC: hmac-sha256=<hex>``).
-Pings are coalesced: while one is undelivered no second one is queued, but one more is sent after it
-is delivered, so a change is never left without a ping. When every retry has failed, notifications
-are turned off, as Airtable does.
+(:mod:`~leadsync.sandbox.airtable.deliveries`).
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import hashlib
-import hmac
-import json
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from starlette.responses import JSONResponse
 
-from leadsync.sandbox.airtable_model import (
-    ApiError,
-    Call,
+from leadsync.sandbox.airtable import deliveries
+from leadsync.sandbox.airtable.cells import v2_value
+from leadsync.sandbox.airtable.errors import ApiError, invalid_request, route_not_found
+from leadsync.sandbox.airtable.model import AirtableWorld
+from leadsync.sandbox.airtable.request import Call
+from leadsync.sandbox.airtable.rows import (
+    RETENTION,
+    WEBHOOK_LIFETIME,
     FieldDef,
     RecordRow,
     TableDef,
-    invalid_request,
-    route_not_found,
-    v2_value,
+    WebhookRow,
 )
 from leadsync.sandbox.clock import iso_ms
+from leadsync.sandbox.identities import Identity
 
-if TYPE_CHECKING:
-    from leadsync.sandbox.airtable import AirtableWorld
-    from leadsync.sandbox.state import Identity, SandboxState
+__all__ = [
+    "ChangeSet",
+    "create_webhook",
+    "delete_webhook",
+    "enable_notifications",
+    "list_payloads",
+    "list_webhooks",
+    "publish",
+    "refresh_webhook",
+]
 
-WEBHOOK_LIFETIME = timedelta(days=7)
-RETENTION = timedelta(days=7)  # payloads, and an expired webhook's metadata, stay readable this long
 MAX_WEBHOOKS_PER_BASE = 10
 MAX_PAYLOADS_PER_PAGE = 50
 
@@ -73,39 +75,6 @@ _FILTER_KEYS = frozenset(
 _INCLUDE_KEYS = frozenset(
     {"includeCellValuesInFieldIds", "includePreviousCellValues", "includePreviousFieldDefinitions"}
 )
-
-
-@dataclass
-class WebhookRow:
-    id: str
-    notification_url: str | None
-    specification: dict[str, Any]
-    mac_secret_base64: str
-    expiration: datetime
-    notifications_enabled: bool = True
-    last_success: datetime | None = None
-    last_result: dict[str, Any] | None = None
-    payloads: list[tuple[int, datetime, dict[str, Any]]] = field(default_factory=list)  # (cursor, at, body)
-    next_cursor: int = 1
-    ping_pending: bool = False  # a ping is queued or being retried
-    ping_again: bool = False  # a payload arrived while it was: ping once more after delivery
-
-    def is_active(self, now: datetime) -> bool:
-        """Webhooks made with tokens expire (and are disabled) 7 days after creation or refresh."""
-        return now < self.expiration
-
-    def as_json(self, now: datetime) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "areNotificationsEnabled": self.notifications_enabled,
-            "cursorForNextPayload": self.next_cursor,
-            "isHookEnabled": self.is_active(now),
-            "lastSuccessfulNotificationTime": iso_ms(self.last_success) if self.last_success else None,
-            "notificationUrl": self.notification_url,
-            "expirationTime": iso_ms(self.expiration),
-            "lastNotificationResult": copy.deepcopy(self.last_result),
-            "specification": copy.deepcopy(self.specification),
-        }
 
 
 # ---- what a write request changed --------------------------------------------------------------------
@@ -229,7 +198,7 @@ def publish(call: Call, changes: ChangeSet) -> None:
     world = call.world
     world.transaction_number += 1
     # The person stands for a human editing in Airtable's UI; leadsync writes through the API.
-    source = "client" if call.identity.name == call.state.person.name else "publicApi"
+    source = "client" if call.identity.name == call.shared.person.name else "publicApi"
     for hook in list(world.webhooks.values()):
         if not hook.is_active(call.now):
             continue
@@ -239,79 +208,7 @@ def publish(call: Call, changes: ChangeSet) -> None:
         hook.payloads.append((hook.next_cursor, call.now, payload))
         hook.next_cursor += 1
         if hook.notifications_enabled and hook.notification_url:
-            _ping(call.state, hook)
-
-
-# ---- notification pings ------------------------------------------------------------------------------
-
-
-def sign(secret_base64: str, body: bytes) -> str:
-    """The ``X-Airtable-Content-MAC`` value for ``body``."""
-    digest = hmac.new(base64.b64decode(secret_base64), body, hashlib.sha256).hexdigest()
-    return f"hmac-sha256={digest}"
-
-
-def _ping(state: SandboxState, hook: WebhookRow) -> None:
-    if hook.ping_pending:
-        hook.ping_again = True  # coalesced into the ping already on its way
-        return
-    url = hook.notification_url
-    if url is None:
-        return
-    hook.ping_pending = True
-    body = json.dumps(
-        {
-            "base": {"id": state.airtable.base_id},
-            "webhook": {"id": hook.id},
-            "timestamp": iso_ms(state.clock.now()),
-        },
-        separators=(",", ":"),
-    ).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Airtable-Content-MAC": sign(hook.mac_secret_base64, body),
-    }
-    delays = list(state.airtable_ping_retry_delays)
-    attempt_started = [state.clock.monotonic()]
-    retry_number = [0]
-
-    def outcome(status: int | None, last: bool) -> bool:
-        finished = state.clock.monotonic()
-        number = retry_number[0]
-        retry_number[0] += 1
-        duration_ms = max(0.0, finished - attempt_started[0]) * 1000
-        if number < len(delays):
-            attempt_started[0] = finished + delays[number]
-        alive = state.airtable.webhooks.get(hook.id) is hook and hook.notifications_enabled
-        ok = status in (200, 204)
-        result: dict[str, Any] = {
-            "success": ok,
-            "completionTimestamp": iso_ms(state.clock.now()),
-            "durationMs": round(duration_ms, 3),
-            "retryNumber": number,
-            "willBeRetried": not ok and not last and alive,
-        }
-        if not ok:
-            # The wording is UNVERIFIED; the shape follows the list-webhooks documentation.
-            reason = f"HTTP status {status}" if status is not None else "no response"
-            result["error"] = {"message": f"Notification failed: {reason}"}
-        hook.last_result = result
-        if ok:
-            hook.last_success = state.clock.now()
-            hook.ping_pending = False
-            if hook.ping_again:
-                hook.ping_again = False
-                if alive and hook.is_active(state.clock.now()):
-                    _ping(state, hook)
-            return True
-        if last or not alive:
-            hook.ping_pending = hook.ping_again = False
-            if last and alive:
-                hook.notifications_enabled = False  # as Airtable does after its retries run out
-            return True
-        return False
-
-    state.dispatcher.post("airtable", url, body, headers, delays, outcome)
+            deliveries.ping(call.world, hook)
 
 
 # ---- endpoints ---------------------------------------------------------------------------------------
@@ -394,8 +291,8 @@ def create_webhook(call: Call) -> JSONResponse:
             422,
             {"error": {"type": "TOO_MANY_WEBHOOKS", "message": "A base can have at most 10 webhooks"}},
         )
-    secret = base64.b64encode(call.state.rng.randbytes(32)).decode()
-    hook = WebhookRow(call.state.airtable_id("ach"), url, spec, secret, call.now + WEBHOOK_LIFETIME)
+    secret = base64.b64encode(call.shared.rng.randbytes(32)).decode()
+    hook = WebhookRow(call.shared.airtable_id("ach"), url, spec, secret, call.now + WEBHOOK_LIFETIME)
     call.world.webhooks[hook.id] = hook
     return JSONResponse({"id": hook.id, "macSecretBase64": secret, "expirationTime": iso_ms(hook.expiration)})
 

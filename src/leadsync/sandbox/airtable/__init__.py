@@ -1,0 +1,1 @@
+"""The Airtable Web API emulator (``/v0``): its objects, cell values, formulas, routes and webhooks."""

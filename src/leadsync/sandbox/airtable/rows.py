@@ -1,0 +1,157 @@
+"""The Airtable emulator's objects: tables, fields, records, list iterators and webhooks, as stored."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadsync.sandbox.clock import iso_ms
+
+__all__ = [
+    "CHOICE_COLORS",
+    "DATE_TYPES",
+    "MERGEABLE_TYPES",
+    "NUMBER_TYPES",
+    "RETENTION",
+    "SELECT_TYPES",
+    "TEXT_TYPES",
+    "WEBHOOK_LIFETIME",
+    "WRITABLE_TYPES",
+    "FieldDef",
+    "ListIterator",
+    "RecordRow",
+    "TableDef",
+    "WebhookRow",
+]
+
+TEXT_TYPES = frozenset({"singleLineText", "multilineText", "email", "url", "phoneNumber", "richText"})
+NUMBER_TYPES = frozenset({"number", "currency", "percent", "rating", "duration"})
+SELECT_TYPES = frozenset({"singleSelect", "multipleSelects"})
+DATE_TYPES = frozenset({"date", "dateTime"})
+WRITABLE_TYPES = TEXT_TYPES | NUMBER_TYPES | SELECT_TYPES | DATE_TYPES | {"checkbox"}
+MERGEABLE_TYPES = TEXT_TYPES | SELECT_TYPES | DATE_TYPES | {"number"}
+
+CHOICE_COLORS = (
+    "blueLight2",
+    "cyanLight2",
+    "tealLight2",
+    "greenLight2",
+    "yellowLight2",
+    "orangeLight2",
+    "redLight2",
+    "pinkLight2",
+    "purpleLight2",
+    "grayLight2",
+)
+
+
+@dataclass
+class FieldDef:
+    id: str
+    name: str
+    type: str
+    options: dict[str, Any] | None = None
+    description: str | None = None
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        return list((self.options or {}).get("choices", []))
+
+    def choice(self, name: str) -> dict[str, Any] | None:
+        return next((c for c in self.choices if c["name"] == name), None)
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type}
+        if self.description:
+            out["description"] = self.description
+        if self.options is not None:
+            out["options"] = json.loads(json.dumps(self.options))
+        return out
+
+
+@dataclass
+class RecordRow:
+    id: str
+    created_time: datetime
+    cells: dict[str, Any] = field(default_factory=dict)  # by field id; empty values are never stored
+    modified: dict[str, datetime] = field(default_factory=dict)  # by field id: last user modification
+
+
+@dataclass
+class TableDef:
+    id: str
+    name: str
+    primary_field_id: str
+    fields: dict[str, FieldDef] = field(default_factory=dict)  # by field id, in creation order
+    records: dict[str, RecordRow] = field(default_factory=dict)  # by record id, in creation order
+    view_id: str = ""
+    view_name: str = "Grid view"
+
+    def field_by_key(self, key: str) -> FieldDef | None:
+        """A field by name (as written) or by ``fld`` id."""
+        by_id = self.fields.get(key)
+        if by_id is not None:
+            return by_id
+        return next((f for f in self.fields.values() if f.name == key), None)
+
+    def schema(self, *, visible_field_ids: bool = False) -> dict[str, Any]:
+        view: dict[str, Any] = {"id": self.view_id, "name": self.view_name, "type": "grid"}
+        if visible_field_ids:
+            view["visibleFieldIds"] = list(self.fields)
+        return {
+            "id": self.id,
+            "name": self.name,
+            "primaryFieldId": self.primary_field_id,
+            "fields": [f.schema() for f in self.fields.values()],
+            "views": [view],
+        }
+
+
+@dataclass
+class ListIterator:
+    """The records a first page matched, served page by page through opaque offsets."""
+
+    table_id: str
+    record_ids: list[str]
+    position: int
+    touched: float  # sandbox clock seconds at the last page served
+
+
+WEBHOOK_LIFETIME = timedelta(days=7)
+RETENTION = timedelta(days=7)  # payloads, and an expired webhook's metadata, stay readable this long
+
+
+@dataclass
+class WebhookRow:
+    id: str
+    notification_url: str | None
+    specification: dict[str, Any]
+    mac_secret_base64: str
+    expiration: datetime
+    notifications_enabled: bool = True
+    last_success: datetime | None = None
+    last_result: dict[str, Any] | None = None
+    payloads: list[tuple[int, datetime, dict[str, Any]]] = field(default_factory=list)  # (cursor, at, body)
+    next_cursor: int = 1
+    ping_pending: bool = False  # a ping is queued or being retried
+    ping_again: bool = False  # a payload arrived while it was: ping once more after delivery
+
+    def is_active(self, now: datetime) -> bool:
+        """Webhooks made with tokens expire (and are disabled) 7 days after creation or refresh."""
+        return now < self.expiration
+
+    def as_json(self, now: datetime) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "areNotificationsEnabled": self.notifications_enabled,
+            "cursorForNextPayload": self.next_cursor,
+            "isHookEnabled": self.is_active(now),
+            "lastSuccessfulNotificationTime": iso_ms(self.last_success) if self.last_success else None,
+            "notificationUrl": self.notification_url,
+            "expirationTime": iso_ms(self.expiration),
+            "lastNotificationResult": copy.deepcopy(self.last_result),
+            "specification": copy.deepcopy(self.specification),
+        }

@@ -1,0 +1,1 @@
+"""The Trello REST API emulator (``/1``): its objects, actions, routes and webhooks."""
