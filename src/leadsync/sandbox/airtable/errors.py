@@ -77,7 +77,7 @@ def record_not_found() -> ApiError:
 
 
 def table_not_found(name: str, base_id: str) -> ApiError:
-    # The type is observed; the message is UNVERIFIED in the reference.
+    # The type is observed; the message is UNVERIFIED in the documentation.
     return _typed(404, "TABLE_NOT_FOUND", f"Could not find table {name} in application {base_id}")
 
 
@@ -119,7 +119,7 @@ def rate_limited() -> ApiError:
 
 
 def malformed_json() -> ApiError:
-    # The reference documents only "400: request can't be parsed as JSON"; this body is UNVERIFIED.
+    # The documentation says only "400: request can't be parsed as JSON"; this body is UNVERIFIED.
     return _typed(400, "INVALID_REQUEST_BODY", "Could not parse request body as JSON")
 
 

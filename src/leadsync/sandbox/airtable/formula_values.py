@@ -1,7 +1,7 @@
 """Values in filterByFormula: blank, numbers, text, datetimes and ``#ERROR!``, and how Airtable's
 operators coerce between them (used by :mod:`leadsync.sandbox.airtable.formula`).
 
-Truthiness follows the reference: ``0``, ``false``, ``""``, ``NaN``, ``[]``, blank and errors are false.
+Truthiness follows the documentation: ``0``, ``false``, ``""``, ``NaN``, ``[]``, blank and errors are false.
 Datetimes compare as datetimes (a string on the other side is parsed); numbers as numbers; anything else
 as text.
 """

@@ -203,7 +203,7 @@ def _upsert(
         key = json.dumps([cells[f] for f in merge_ids])
         matches = [r for r in table.records.values() if all(r.cells.get(f) == cells[f] for f in merge_ids)]
         if len(matches) > 1 or key in seen_keys:
-            # The error type is UNVERIFIED in the reference; the whole request fails either way.
+            # The error type is UNVERIFIED in the documentation; the whole request fails either way.
             raise ApiError(
                 422,
                 {

@@ -178,7 +178,7 @@ class _FormulaView:
 
     def last_modified_time(self, field_ids: Iterable[str]) -> datetime:
         # A field never modified since creation falls back to the record's createdTime: Airtable's
-        # behaviour here is UNVERIFIED in the reference; this is the documented choice of the sandbox.
+        # behaviour here is UNVERIFIED in the documentation; this is the documented choice of the sandbox.
         times = [
             self.row.modified[f] for f in (list(field_ids) or self.table.fields) if f in self.row.modified
         ]

@@ -26,7 +26,7 @@ def cursor(value: str, name: str, known: dict[str, int], *, since: bool) -> Boun
     """``since``/``before`` as a test on (sequence, id): a known id compares by creation order; an
     unknown id compares as an ObjectId; a date becomes the ObjectId of its second, the way a Mongo
     query on ``_id`` would (so ``since=<date>`` includes that whole second, ``before=<date>`` excludes
-    it; the rounding is UNVERIFIED, the reference only says both forms are accepted)."""
+    it; the rounding is UNVERIFIED, the documentation only says both forms are accepted)."""
     if HEX24.match(value):
         oid = value.lower()
         seq = known.get(oid)

@@ -145,7 +145,7 @@ class TrelloWorld:
         return [c for lst in self.lists_of(board_id) for c in self.cards_of_list(lst.id)]
 
     def board_limits(self, board: BoardRow) -> dict[str, Any]:
-        """Reference §9 (``fields=limits``); counted, not enforced: what happens at the limit is UNVERIFIED."""
+        """The board's ``fields=limits``; counted, not enforced: what happens at the limit is UNVERIFIED."""
 
         def limit(count: int, disable_at: int, warn_at: int) -> dict[str, Any]:
             status = "ok" if count < warn_at else "warning" if count < disable_at else "disabled"
@@ -229,7 +229,7 @@ class TrelloWorld:
     def update_card(self, who: Identity, card: CardRow, changes: dict[str, Any]) -> None:
         """Apply validated ``changes``: one ``updateCard`` action per changed field (a move first).
 
-        One action per field is a choice (the reference only shows single-field captures); it keeps
+        One action per field is a choice (captured traffic only shows single-field actions); it keeps
         every sub-filter (``updateCard:idList``, ``:name``...) exact. A position given along with a move
         is part of the move and logs no ``pos`` action of its own, as a drag in Trello's UI does.
         """

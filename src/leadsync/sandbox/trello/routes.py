@@ -251,7 +251,7 @@ async def update_card(ctx: Ctx) -> Any:
 async def delete_card(ctx: Ctx) -> Any:
     world = ctx.world
     world.delete_card(ctx.identity, world.card(ctx.path["id"], ctx.identity))
-    return {"limits": {}}  # the usual body; the reference marks it UNVERIFIED
+    return {"limits": {}}  # the usual body; UNVERIFIED
 
 
 async def card_actions(ctx: Ctx) -> Any:
