@@ -15,15 +15,19 @@ class Clock:
         self._lock = threading.Lock()
 
     def time(self) -> float:
+        """Wall-clock seconds since the epoch, shifted."""
         return time.time() + self._offset
 
     def monotonic(self) -> float:
+        """Monotonic seconds, shifted by the same offset."""
         return time.monotonic() + self._offset
 
     def now(self) -> datetime:
+        """The shifted wall clock as an aware UTC datetime."""
         return datetime.fromtimestamp(self.time(), tz=UTC)
 
     def advance(self, seconds: float) -> None:
+        """Move both clocks by ``seconds`` (negative: back)."""
         with self._lock:
             self._offset += seconds
 

@@ -17,6 +17,8 @@ attempt allowed; returns True to stop retrying (delivered, or the receiver said 
 
 @dataclass
 class DeliveryRecord:
+    """One delivery attempt: where to, which attempt, and the status or the error."""
+
     api: str
     url: str
     attempt: int
@@ -24,6 +26,7 @@ class DeliveryRecord:
     error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
+        """The attempt as ``GET /_sandbox/deliveries`` lists it."""
         return {
             "api": self.api,
             "url": self.url,
@@ -50,6 +53,7 @@ class Dispatcher:
     rng: random.Random = field(default_factory=random.Random)
 
     async def head(self, url: str) -> int | None:
+        """The status of a HEAD request to ``url``, or None without a response."""
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 return (await client.head(url)).status_code
@@ -107,6 +111,7 @@ class Dispatcher:
             self.pending -= 1
 
     async def aclose(self) -> None:
+        """Cancel every delivery still under way."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -26,6 +26,7 @@ class Person:
         self._tr = {"key": settings["PERSON_TRELLO_API_KEY"], "token": settings["PERSON_TRELLO_TOKEN"]}
 
     def close(self) -> None:
+        """Close the HTTP client."""
         self.client.close()
 
     def _ok(self, response: httpx.Response) -> Any:
@@ -38,6 +39,7 @@ class Person:
 
     # ---- Airtable -----------------------------------------------------------------------------------
     def add_lead(self, name: str, email: str = "", status: str | None = "NEW", source: str = "") -> str:
+        """Create a lead in Airtable; returns its record id."""
         fields: dict[str, Any] = {"Name": name}
         if email:
             fields["Email"] = email
@@ -48,6 +50,7 @@ class Person:
         return str(self._ok(self.client.post(self.table, json={"fields": fields}, headers=self._at))["id"])
 
     def edit_lead(self, lead_id: str, **fields: Any) -> None:
+        """Change a lead's cells (``fields`` by field name)."""
         self._ok(
             self.client.patch(
                 f"{self.table}/{lead_id}", json={"fields": fields, "typecast": True}, headers=self._at
@@ -55,9 +58,11 @@ class Person:
         )
 
     def delete_lead(self, lead_id: str) -> None:
+        """Delete a lead."""
         self._ok(self.client.delete(f"{self.table}/{lead_id}", headers=self._at))
 
     def leads(self) -> list[dict[str, Any]]:
+        """Every lead in the table, every page read."""
         out: list[dict[str, Any]] = []
         offset: str | None = None
         while True:
@@ -70,29 +75,36 @@ class Person:
 
     # ---- Trello -------------------------------------------------------------------------------------
     def cards(self, filter_: str = "all") -> list[dict[str, Any]]:
+        """The board's cards (``filter_``: ``all``, ``open``, ``closed``...)."""
         url = f"{self.s['TRELLO_API_URL']}/1/boards/{self.s['TRELLO_BOARD_ID']}/cards/{filter_}"
         return list(self._ok(self.client.get(url, params=self._tr)))
 
     def card_for(self, lead_id: str) -> dict[str, Any]:
+        """The card whose description names ``lead_id``."""
         matches = [c for c in self.cards() if f"Lead ID: {lead_id}" in c["desc"]]
         if len(matches) != 1:
             raise AssertionError(f"expected one card for {lead_id}, found {len(matches)}")
         return matches[0]
 
     def update_card(self, card_id: str, **fields: Any) -> dict[str, Any]:
+        """Change a card's parameters; returns the card."""
         url = f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}"
         return dict(self._ok(self.client.put(url, params=self._tr, json=fields)))
 
     def move_card(self, card_id: str, status: str) -> None:
+        """Move a card to the list of ``status``."""
         self.update_card(card_id, idList=self.lists[status])
 
     def add_card(self, status: str, name: str, desc: str = "") -> dict[str, Any]:
+        """Create a card at the bottom of the list of ``status``; returns it."""
         url = f"{self.s['TRELLO_API_URL']}/1/cards"
         body = {"idList": self.lists[status], "name": name, "desc": desc}
         return dict(self._ok(self.client.post(url, params=self._tr, json=body)))
 
     def delete_card(self, card_id: str) -> None:
+        """Delete a card."""
         self._ok(self.client.delete(f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}", params=self._tr))
 
     def status_of_list(self, list_id: str) -> str | None:
+        """The status whose list has id ``list_id``, if any."""
         return next((s for s, lid in self.lists.items() if lid == list_id), None)

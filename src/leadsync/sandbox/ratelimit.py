@@ -23,9 +23,11 @@ class SlidingWindow:
         return q
 
     def remaining(self, key: str, now: float, scale: float) -> int:
+        """How many more hits ``key`` may make now."""
         return max(0, self.scaled(scale) - len(self._trim(key, now)))
 
     def scaled(self, scale: float) -> int:
+        """The limit times ``scale``, at least 1."""
         return max(1, int(self.limit * scale))
 
     def hit(self, key: str, now: float, scale: float) -> bool:
@@ -68,6 +70,8 @@ class AirtableLimits:
 
 @dataclass(frozen=True)
 class TrelloVerdict:
+    """Whether a Trello request may go on, the error to give when not, and the limit headers."""
+
     ok: bool
     error: str | None
     headers: dict[str, str]
@@ -84,6 +88,7 @@ class TrelloLimits:
         self.exempt: set[str] = set()  # tokens that stand for a person in the UI (not API traffic)
 
     def check(self, key: str, token: str, path: str, scale: float) -> TrelloVerdict:
+        """Count one request by this key and token on ``path``; the verdict and the headers to send."""
         now = self.clock.monotonic()
         if scale <= 0 or token in self.exempt:
             return TrelloVerdict(True, None, {})

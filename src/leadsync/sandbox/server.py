@@ -29,12 +29,14 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
+        """``http://host:port`` of the bound socket."""
         return f"http://{self.host}:{self.port}"
 
     def _run(self) -> None:
         self._server.run(sockets=[self._sock])
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
+        """Start serving; returns once uvicorn is up (RuntimeError after ``timeout`` seconds)."""
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -44,6 +46,7 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()

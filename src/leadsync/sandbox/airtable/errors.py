@@ -50,6 +50,7 @@ class ApiError(Exception):
         self.body = body
 
     def response(self) -> JSONResponse:
+        """The error as a JSON response."""
         return JSONResponse(self.body, status_code=self.status)
 
 
@@ -61,35 +62,43 @@ def _typed(status: int, kind: str, message: str | None = None) -> ApiError:
 
 
 def authentication_required() -> ApiError:
+    """401: no token, or one no identity holds."""
     return _typed(401, "AUTHENTICATION_REQUIRED", "Authentication required")
 
 
 def model_not_found() -> ApiError:
+    """403: a base (or other model) this token cannot see."""
     return _typed(403, "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND", PERMISSIONS_MESSAGE)
 
 
 def route_not_found() -> ApiError:
+    """404: no endpoint at this path and method."""
     return ApiError(404, {"error": "NOT_FOUND"})
 
 
 def record_not_found() -> ApiError:
+    """404: no record with that id in the table."""
     return _typed(404, "MODEL_ID_NOT_FOUND", "Record not found")
 
 
 def table_not_found(name: str, base_id: str) -> ApiError:
+    """404: no table with that id or name in the base."""
     # The type is observed; the message is UNVERIFIED in the documentation.
     return _typed(404, "TABLE_NOT_FOUND", f"Could not find table {name} in application {base_id}")
 
 
 def invalid_request() -> ApiError:
+    """422: the generic parameter validation failure."""
     return _typed(422, "INVALID_REQUEST_UNKNOWN", GENERIC_422_MESSAGE)
 
 
 def unknown_field(name: str) -> ApiError:
+    """422: a field name or id the table does not have."""
     return _typed(422, "UNKNOWN_FIELD_NAME", f'Unknown field name: "{name}"')
 
 
 def invalid_choice(value: str) -> ApiError:
+    """422: a select option that does not exist (and ``typecast`` is off)."""
     return _typed(
         422,
         "INVALID_MULTIPLE_CHOICE_OPTIONS",
@@ -98,27 +107,33 @@ def invalid_choice(value: str) -> ApiError:
 
 
 def invalid_value(field_name: str) -> ApiError:
+    """422: a value the field cannot hold."""
     # Type observed in third-party captures; the message wording is UNVERIFIED.
     return _typed(422, "INVALID_VALUE_FOR_COLUMN", f'Field "{field_name}" cannot accept the provided value')
 
 
 def invalid_formula() -> ApiError:
+    """422: a ``filterByFormula`` that does not parse or evaluate."""
     return _typed(422, "INVALID_FILTER_BY_FORMULA", FORMULA_MESSAGE)
 
 
 def iterator_not_available() -> ApiError:
+    """422: an offset that is unknown or has expired."""
     return _typed(422, "LIST_RECORDS_ITERATOR_NOT_AVAILABLE")
 
 
 def row_does_not_exist(record_id: str) -> ApiError:
+    """422: a record id in a batch write that is not in the table."""
     return _typed(422, "ROW_DOES_NOT_EXIST", f"Record ID {record_id} does not exist in this table")
 
 
 def rate_limited() -> ApiError:
+    """429: over the per-base or per-token rate limit."""
     return _typed(429, "RATE_LIMIT_REACHED", "Rate limit exceeded. Please try again later")
 
 
 def malformed_json() -> ApiError:
+    """400: a body that does not parse as JSON."""
     # The documentation says only "400: request can't be parsed as JSON"; this body is UNVERIFIED.
     return _typed(400, "INVALID_REQUEST_BODY", "Could not parse request body as JSON")
 
@@ -126,6 +141,7 @@ def malformed_json() -> ApiError:
 def url_too_long(length: int) -> ApiError:
     # The 16,000-character limit is documented; the answer is not (UNVERIFIED). We answer 414 URI Too
     # Long, the HTTP status for exactly this, so clients can tell it from a validation error (422).
+    """414: a URL over 16,000 characters."""
     return _typed(
         414,
         "URL_TOO_LONG",

@@ -58,10 +58,12 @@ class FormulaRecord(Protocol):
     """What a formula can see of one record."""
 
     @property
-    def record_id(self) -> str: ...
+    def record_id(self) -> str:
+        """The record's ``rec`` id (``RECORD_ID()``)."""
 
     @property
-    def created_time(self) -> datetime: ...
+    def created_time(self) -> datetime:
+        """When the record was created (``CREATED_TIME()``)."""
 
     def cell(self, field_id: str) -> Any:
         """The cell's formula value: blank as ``None``, dates as ``datetime``, a select as its name."""
@@ -436,6 +438,7 @@ class Formula:
     root: _Node
 
     def evaluate(self, record: FormulaRecord, now: datetime) -> Any:
+        """The formula's value for ``record`` at ``now``."""
         return _Evaluator(record, now).eval(self.root)
 
     def matches(self, record: FormulaRecord, now: datetime) -> bool:

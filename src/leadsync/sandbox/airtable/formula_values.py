@@ -58,6 +58,7 @@ def truthy(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
+    """A value as text, the way ``&`` and text functions see it."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -161,6 +162,7 @@ def parse_with_format(raw: str, fmt: str) -> datetime | None:
 
 
 def as_datetime(value: Any) -> datetime | None:
+    """A value as a datetime, or None when it is not one (nor a date string)."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
@@ -191,6 +193,7 @@ UNITS = {
 
 
 def truncate(moment: datetime, unit: str) -> datetime:
+    """``moment`` cut down to the start of its ``unit`` (``day``, ``month``...)."""
     moment = moment.astimezone(UTC)
     if unit == "ms":
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -218,6 +221,7 @@ def truncate(moment: datetime, unit: str) -> datetime:
 
 
 def compare(op: str, left: Any, right: Any) -> Any:
+    """``left op right`` for a comparison operator, with Airtable's coercions."""
     if left is ERROR or right is ERROR:
         return ERROR
     a: Any
@@ -248,6 +252,7 @@ def compare(op: str, left: Any, right: Any) -> Any:
 
 
 def arithmetic(op: str, left: Any, right: Any) -> Any:
+    """``left op right`` for an arithmetic or ``&`` operator, with Airtable's coercions."""
     if left is ERROR or right is ERROR:
         return ERROR
     a, b = number(left), number(right)

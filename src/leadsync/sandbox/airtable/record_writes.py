@@ -118,6 +118,7 @@ def _rendered(table: TableDef, rows: list[RecordRow], by_id: bool) -> list[dict[
 
 
 def create_records(call: Call, table: TableDef) -> JSONResponse:
+    """``POST``: create one record, or up to 10 (``records``), or upsert (``performUpsert``)."""
     body = _body_with(call, {"records", "fields", "typecast", "returnFieldsByFieldId"})
     typecast, by_id = _options(body)
     pending: PendingChoices = {}
@@ -136,6 +137,7 @@ def create_records(call: Call, table: TableDef) -> JSONResponse:
 
 
 def update_record(call: Call, table: TableDef, record_id: str, *, replace: bool) -> JSONResponse:
+    """``PATCH``/``PUT`` on one record: merge (PATCH) or replace (PUT) its cells."""
     body = _body_with(call, {"fields", "typecast", "returnFieldsByFieldId"})
     typecast, by_id = _options(body)
     row = table.records.get(record_id)
@@ -150,6 +152,7 @@ def update_record(call: Call, table: TableDef, record_id: str, *, replace: bool)
 
 
 def update_records(call: Call, table: TableDef, *, replace: bool) -> JSONResponse:
+    """``PATCH``/``PUT`` on the table: up to 10 updates, or an upsert (``performUpsert``)."""
     body = _body_with(call, {"records", "typecast", "returnFieldsByFieldId", "performUpsert"})
     typecast, by_id = _options(body)
     if "performUpsert" in body:
@@ -223,6 +226,7 @@ def _upsert(
 
 
 def delete_record(call: Call, table: TableDef, record_id: str) -> JSONResponse:
+    """``DELETE`` one record."""
     row = table.records.get(record_id)
     if row is None:
         raise record_not_found()
@@ -231,6 +235,7 @@ def delete_record(call: Call, table: TableDef, record_id: str) -> JSONResponse:
 
 
 def delete_records(call: Call, table: TableDef) -> JSONResponse:
+    """``DELETE`` up to 10 records given as ``records[]``."""
     if set(call.query.keys()) - {"records[]"}:
         raise invalid_request()
     ids = call.query.getlist("records[]")

@@ -231,6 +231,7 @@ def _expire_iterators(world: AirtableWorld, now: float) -> None:
 
 
 def list_records(call: Call, table: TableDef, *, via_post: bool) -> JSONResponse:
+    """List a table's records (GET with a query, or ``POST .../listRecords`` with a body), a page at a time."""
     opts = ListOptions.from_body(call) if via_post else ListOptions.from_query(call)
     opts.validate(table)
     world, now = call.world, call.shared.clock.time()
@@ -275,6 +276,7 @@ def list_records(call: Call, table: TableDef, *, via_post: bool) -> JSONResponse
 
 
 def get_record(call: Call, table: TableDef, record_id: str) -> JSONResponse:
+    """One record by id."""
     by_id, as_string = False, False
     for key, value in call.query.multi_items():
         if key == "returnFieldsByFieldId":

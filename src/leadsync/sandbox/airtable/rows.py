@@ -50,6 +50,8 @@ CHOICE_COLORS = (
 
 @dataclass
 class FieldDef:
+    """One field of a table: id, name, type and type options."""
+
     id: str
     name: str
     type: str
@@ -58,12 +60,15 @@ class FieldDef:
 
     @property
     def choices(self) -> list[dict[str, Any]]:
+        """The select options, if any."""
         return list((self.options or {}).get("choices", []))
 
     def choice(self, name: str) -> dict[str, Any] | None:
+        """The select option named ``name``, if any."""
         return next((c for c in self.choices if c["name"] == name), None)
 
     def schema(self) -> dict[str, Any]:
+        """The JSON the metadata API shows for this object."""
         out: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type}
         if self.description:
             out["description"] = self.description
@@ -74,6 +79,8 @@ class FieldDef:
 
 @dataclass
 class RecordRow:
+    """One record: its cells by field id, and when each was last modified."""
+
     id: str
     created_time: datetime
     cells: dict[str, Any] = field(default_factory=dict)  # by field id; empty values are never stored
@@ -82,6 +89,8 @@ class RecordRow:
 
 @dataclass
 class TableDef:
+    """One table: its fields and records, in creation order, and its one view."""
+
     id: str
     name: str
     primary_field_id: str
@@ -98,6 +107,7 @@ class TableDef:
         return next((f for f in self.fields.values() if f.name == key), None)
 
     def schema(self, *, visible_field_ids: bool = False) -> dict[str, Any]:
+        """The JSON the metadata API shows for this object."""
         view: dict[str, Any] = {"id": self.view_id, "name": self.view_name, "type": "grid"}
         if visible_field_ids:
             view["visibleFieldIds"] = list(self.fields)
@@ -126,6 +136,8 @@ RETENTION = timedelta(days=7)  # payloads, and an expired webhook's metadata, st
 
 @dataclass
 class WebhookRow:
+    """One Airtable webhook: its specification, secret, expiry, payloads and notification state."""
+
     id: str
     notification_url: str | None
     specification: dict[str, Any]
@@ -144,6 +156,7 @@ class WebhookRow:
         return now < self.expiration
 
     def as_json(self, now: datetime) -> dict[str, Any]:
+        """The webhook as ``GET .../webhooks`` lists it at ``now``."""
         return {
             "id": self.id,
             "areNotificationsEnabled": self.notifications_enabled,

@@ -91,16 +91,20 @@ class ChangeSet:
         self.created_fields: list[tuple[TableDef, FieldDef]] = []
 
     def record_created(self, table: TableDef, row: RecordRow) -> None:
+        """Note a created record."""
         self.created.append((table, row))
 
     def record_changed(self, table: TableDef, row: RecordRow, before: dict[str, Any]) -> None:
+        """Note a changed record with its cells from before the request."""
         # The same record twice in one request: keep the cells from before the first change.
         self.changed.setdefault(row.id, (table, row, before))
 
     def record_destroyed(self, table: TableDef, row: RecordRow) -> None:
+        """Note a deleted record."""
         self.destroyed.append((table, row))
 
     def field_created(self, table: TableDef, fdef: FieldDef) -> None:
+        """Note a created field."""
         self.created_fields.append((table, fdef))
 
     def __bool__(self) -> bool:
@@ -277,6 +281,7 @@ def _specification(world: AirtableWorld, spec: Any) -> dict[str, Any]:
 
 
 def create_webhook(call: Call) -> JSONResponse:
+    """``POST .../webhooks``: a new webhook; its secret is shown only in this answer."""
     body = call.json_body()
     if set(body) - {"notificationUrl", "specification"}:
         raise invalid_request()
@@ -298,11 +303,13 @@ def create_webhook(call: Call) -> JSONResponse:
 
 
 def list_webhooks(call: Call) -> JSONResponse:
+    """``GET .../webhooks``: the base's webhooks."""
     _purge(call.world, call.now)
     return JSONResponse({"webhooks": [h.as_json(call.now) for h in call.world.webhooks.values()]})
 
 
 def refresh_webhook(call: Call, webhook_id: str) -> JSONResponse:
+    """``POST .../refresh``: extend a webhook's life by 7 days from now."""
     hook = _hook(call, webhook_id)
     if not hook.is_active(call.now):
         # Refreshing is "only for active webhooks"; the error body for an expired one is UNVERIFIED.
@@ -314,6 +321,7 @@ def refresh_webhook(call: Call, webhook_id: str) -> JSONResponse:
 
 
 def enable_notifications(call: Call, webhook_id: str) -> JSONResponse:
+    """``POST .../enableNotifications``: turn pings on or off."""
     hook = _hook(call, webhook_id)
     body = call.json_body()
     if set(body) != {"enable"} or not isinstance(body["enable"], bool):
@@ -323,12 +331,14 @@ def enable_notifications(call: Call, webhook_id: str) -> JSONResponse:
 
 
 def delete_webhook(call: Call, webhook_id: str) -> JSONResponse:
+    """``DELETE .../webhooks/{id}``."""
     hook = _hook(call, webhook_id)
     del call.world.webhooks[hook.id]
     return JSONResponse({})
 
 
 def list_payloads(call: Call, webhook_id: str) -> JSONResponse:
+    """``GET .../payloads``: the payloads from ``cursor`` on, up to ``limit`` (50)."""
     hook = _hook(call, webhook_id)
     cursor, limit = 1, MAX_PAYLOADS_PER_PAGE
     for key, value in call.query.multi_items():

@@ -39,6 +39,7 @@ def cursor(value: str, name: str, known: dict[str, int], *, since: bool) -> Boun
 
 
 def window(ctx: Ctx, known: dict[str, int]) -> list[Bound]:
+    """The ``since`` and ``before`` bounds given, as tests on an id's order and an action's date."""
     bounds: list[Bound] = []
     for name in ("since", "before"):
         value = ctx.text(name)

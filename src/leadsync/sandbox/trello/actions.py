@@ -29,18 +29,22 @@ __all__ = [
 
 
 def board_ref(board: BoardRow) -> dict[str, Any]:
+    """A board as actions name it in ``data``."""
     return {"id": board.id, "name": board.name, "shortLink": board.short_link}
 
 
 def list_ref(lst: ListRow) -> dict[str, Any]:
+    """A list as actions name it in ``data``."""
     return {"id": lst.id, "name": lst.name}
 
 
 def card_ref(card: CardRow) -> dict[str, Any]:
+    """A card as actions name it in ``data``."""
     return {"id": card.id, "name": card.name, "idShort": card.id_short, "shortLink": card.short_link}
 
 
 def member_creator(identity: Identity) -> dict[str, Any]:
+    """The ``memberCreator`` object of an action made by ``identity``."""
     initials = "".join(part[0] for part in identity.full_name.split()[:2]).upper()
     return {
         "id": identity.trello_member_id,
@@ -85,6 +89,7 @@ def _list_entity(lst: ListRow) -> dict[str, Any]:
 def create_card(
     identity: Identity, board: BoardRow, lst: ListRow, card: CardRow
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``createCard`` action of a new card."""
     data = {"card": card_ref(card), "list": list_ref(lst), "board": board_ref(board)}
     entities = {
         "card": _card_entity(card),
@@ -97,6 +102,7 @@ def create_card(
 def move_card(
     identity: Identity, board: BoardRow, before: ListRow, after: ListRow, card: CardRow
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``updateCard`` action of a card moved from ``before`` to ``after``."""
     data = {
         "card": {**card_ref(card), "idList": after.id},
         "old": {"idList": before.id},
@@ -138,6 +144,7 @@ def _edit_key(field: str, old: Any, new: Any) -> str:
 def edit_card(
     identity: Identity, board: BoardRow, lst: ListRow, card: CardRow, field: str, old: Any, new: Any
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``updateCard`` action of one changed card field, with its previous value in ``old``."""
     data = {
         "card": {**card_ref(card), field: new},
         "old": {field: old},
@@ -153,6 +160,7 @@ def edit_card(
 def delete_card(
     identity: Identity, board: BoardRow, lst: ListRow, card: CardRow
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``deleteCard`` action of a deleted card."""
     data = {
         "card": {"id": card.id, "idShort": card.id_short},
         "list": list_ref(lst),
@@ -169,6 +177,7 @@ def delete_card(
 def create_list(
     identity: Identity, board: BoardRow, lst: ListRow
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``createList`` action of a new list."""
     data = {"list": list_ref(lst), "board": board_ref(board)}
     entities = {
         "list": _list_entity(lst),

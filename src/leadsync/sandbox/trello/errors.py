@@ -20,6 +20,7 @@ class TrelloError(Exception):
         self.body = body
 
     def response(self) -> Response:
+        """Plain text when ``body`` is a string, JSON otherwise."""
         if isinstance(self.body, str):
             return PlainTextResponse(self.body, status_code=self.status)
         return JSONResponse(self.body, status_code=self.status)
@@ -31,8 +32,10 @@ def invalid_value(name: str) -> TrelloError:
 
 
 def not_found() -> TrelloError:
+    """``404 The requested resource was not found.``"""
     return TrelloError(404, NOT_FOUND)
 
 
 def express_404(method: str, path: str) -> TrelloError:
+    """Express's answer for a route that does not exist: ``404 Cannot <METHOD> <path>``."""
     return TrelloError(404, f"Cannot {method} {path}")

@@ -98,12 +98,14 @@ class TrelloWorld:
         return board
 
     def board(self, ref: str, who: Identity) -> BoardRow:
+        """A board by id or shortLink that ``who`` can see (401 otherwise, 404 when unknown)."""
         found = self._by_ref(ref, self.boards)
         if who.trello_member_id not in found.members:
             raise TrelloError(401, NO_BOARD_ACCESS)
         return found
 
     def list_(self, ref: str, who: Identity) -> ListRow:
+        """A list by id on a board that ``who`` can see."""
         if not HEX24.match(ref):
             raise TrelloError(400, "invalid id")
         lst = self.lists.get(ref.lower())
@@ -113,6 +115,7 @@ class TrelloWorld:
         return lst
 
     def card(self, ref: str, who: Identity) -> CardRow:
+        """A card by id or shortLink on a board that ``who`` can see."""
         found = self._by_ref(ref, self.cards)
         if who.trello_member_id not in self.boards[found.id_board].members:
             raise TrelloError(401, NO_CARD_ACCESS)
@@ -132,12 +135,15 @@ class TrelloWorld:
         return row
 
     def accessible_boards(self, who: Identity) -> list[BoardRow]:
+        """The boards ``who`` is a member of."""
         return [b for b in self.boards.values() if who.trello_member_id in b.members]
 
     def lists_of(self, board_id: str) -> list[ListRow]:
+        """A board's lists, by position."""
         return sorted((x for x in self.lists.values() if x.id_board == board_id), key=lambda x: x.pos)
 
     def cards_of_list(self, list_id: str) -> list[CardRow]:
+        """A list's cards, by position."""
         return sorted((c for c in self.cards.values() if c.id_list == list_id), key=lambda c: c.pos)
 
     def cards_of_board(self, board_id: str) -> list[CardRow]:
@@ -188,6 +194,7 @@ class TrelloWorld:
             card.date_last_activity = date
 
     def create_list(self, who: Identity, board: BoardRow, name: str, pos: Any) -> ListRow:
+        """A new list on ``board``, logged as ``createList``."""
         siblings = [x.pos for x in self.lists_of(board.id) if not x.closed]
         lst = ListRow(self.new_id()[0], name, board.id, self.place(pos, siblings, "top"))
         self.lists[lst.id] = lst
@@ -269,6 +276,7 @@ class TrelloWorld:
                 self._touch(board, self.new_id()[1], card)
 
     def delete_card(self, who: Identity, card: CardRow) -> None:
+        """Delete ``card``, logged as ``deleteCard``."""
         board, lst = self.boards[card.id_board], self.lists[card.id_list]
         models = self._models(card)
         del self.cards[card.id]

@@ -43,9 +43,11 @@ class Ctx:
 
     # ---- typed parameter access --------------------------------------------------------------------
     def has(self, name: str) -> bool:
+        """Whether the parameter was given."""
         return name in self.params
 
     def text(self, name: str, default: str | None = None) -> str | None:
+        """A text parameter (numbers and booleans as Trello prints them); 400 for anything else."""
         value = self.params.get(name, default)
         if value is None or isinstance(value, str):
             return value
@@ -56,6 +58,7 @@ class Ctx:
         raise invalid_value(name)
 
     def flag(self, name: str, default: bool) -> bool:
+        """A boolean parameter (``true``/``false``); 400 for anything else."""
         value = self.params.get(name)
         if value is None:
             return default
@@ -66,6 +69,7 @@ class Ctx:
         raise invalid_value(name)
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
+        """A whole-number parameter between ``low`` and ``high``; 400 otherwise."""
         value = self.params.get(name)
         if value is None:
             return default

@@ -15,6 +15,8 @@ SHORT_LINK = re.compile(r"^(?=.*[A-Za-z])[0-9A-Za-z]{8}$")
 
 @dataclass
 class ListRow:
+    """One list of a board."""
+
     id: str
     name: str
     id_board: str
@@ -24,6 +26,8 @@ class ListRow:
 
 @dataclass
 class CardRow:
+    """One card, on a list of a board."""
+
     id: str
     name: str
     desc: str
@@ -44,6 +48,8 @@ class CardRow:
 
 @dataclass
 class BoardRow:
+    """One board and the members who can see it."""
+
     id: str
     name: str
     short_link: str
@@ -57,6 +63,8 @@ class BoardRow:
 
 @dataclass
 class WebhookRow:
+    """One Trello webhook, owned by the token that made it."""
+
     id: str
     description: str
     id_model: str
@@ -68,6 +76,7 @@ class WebhookRow:
     first_consecutive_fail_date: str | None = None
 
     def as_json(self) -> dict[str, Any]:
+        """The webhook as the API shows it."""
         return {
             "id": self.id,
             "description": self.description,

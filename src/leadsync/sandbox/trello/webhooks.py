@@ -102,6 +102,7 @@ def _hook(ctx: Ctx) -> WebhookRow:
 
 
 async def create(ctx: Ctx) -> Any:
+    """``POST /1/webhooks``: a new webhook, once its callback answered a HEAD with 200."""
     _own_token(ctx)
     url, description = _callback(ctx), _description(ctx, "")
     active = ctx.flag("active", True)
@@ -119,16 +120,19 @@ async def create(ctx: Ctx) -> Any:
 
 
 async def list_for_token(ctx: Ctx) -> Any:
+    """``GET /1/tokens/{token}/webhooks``: the token's webhooks."""
     _own_token(ctx)
     token = ctx.identity.trello_token
     return [h.as_json() for h in ctx.world.webhooks.values() if h.token == token]
 
 
 async def get(ctx: Ctx) -> Any:
+    """``GET /1/webhooks/{id}``."""
     return _hook(ctx).as_json()
 
 
 async def update(ctx: Ctx) -> Any:
+    """``PUT /1/webhooks/{id}``: change the callback, model, description or active flag."""
     hook = _hook(ctx)
     url = _callback(ctx) if ctx.has("callbackURL") else hook.callback_url
     model = _model(ctx, ctx.params["idModel"]) if ctx.has("idModel") else hook.id_model
@@ -144,12 +148,14 @@ async def update(ctx: Ctx) -> Any:
 
 
 async def delete(ctx: Ctx) -> Any:
+    """``DELETE /1/webhooks/{id}``."""
     hook = _hook(ctx)
     del ctx.world.webhooks[hook.id]
     return {"_value": None}  # the body observed from DELETE /1/webhooks/{id}
 
 
 def register(router: Router) -> None:
+    """Add the webhook routes to ``router``."""
     for prefix in ("/webhooks", "/tokens/{token}/webhooks"):
         router.add("POST", prefix, create)
         router.add("GET", prefix + "/{id}", get)
