@@ -36,7 +36,15 @@ from leadsync.errors import StoreError
 from leadsync.store.migration import migrate_legacy_cursors
 from leadsync.store.schema import metadata
 
-__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "SQLITE_BUSY_TIMEOUT_MS", "StoreConnection"]
+__all__ = [
+    "PRIVATE_DIR_MODE",
+    "PRIVATE_FILE_MODE",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "StoreConnection",
+    "advisory_key",
+    "describe",
+    "now",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PRIVATE_DIR_MODE = 0o700
