@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, insert
 from leadsync.engine import CycleResult, Engine
 from leadsync.settings import load_settings
 from leadsync.store import Store
-from leadsync.store_schema import pairs
+from leadsync.store.schema import pairs
 
 AIRTABLE_PER_SECOND = 5.0  # per base (Airtable's documented limit)
 TRELLO_PER_SECOND = 100.0 / 10.0  # per token (Trello's documented limit: 100 per 10 s)

@@ -26,16 +26,13 @@ from leadsync.executor import Executor, Outcome, Progress
 from leadsync.models import Base, Card, CardId, Lead, LeadId, ListId, Mapping, Side
 from leadsync.planner import CreateCard, Plan, Snapshot, plan, status_conflicts
 from leadsync.settings import ConflictPolicy, Settings
-from leadsync.store import Store
+from leadsync.store import Store, SyncStateChanges
 
 log = logging.getLogger("leadsync.engine")
 
 AIRTABLE_PENALTY = 30.0  # seconds Airtable refuses requests after a 429
 WATERMARK_OVERLAP = timedelta(seconds=60)  # re-read a minute back: clocks differ, and commits land late
 CARD_ACTION_FILTER = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,moveCardFromBoard"
-CURSOR_WATERMARK = "airtable.watermark"
-CURSOR_ACTION = "trello.last_action"
-CURSOR_FULL = "last_full_scan"
 
 
 @dataclass
@@ -176,17 +173,17 @@ class Engine:
     # ---- reading ----------------------------------------------------------------------------------
     def member_id(self) -> str:
         """leadsync's own Trello member (its actions are echoes of its own writes)."""
-        cached = self.store.get_cursor("trello.member_id")
+        cached = self.store.sync_state().trello_member_id
         if cached is None:
             cached = str(self.trello.me()["id"])
-            self.store.set_cursor("trello.member_id", cached)
+            self.store.update_sync_state(trello_member_id=cached)
         return cached
 
     def read(self) -> Snapshot:
         """Both sides in full. A failed read raises :class:`ReadFailed`: never an empty side."""
         return self._read_full()[0]
 
-    def _read_full(self) -> tuple[Snapshot, dict[str, str]]:
+    def _read_full(self) -> tuple[Snapshot, SyncStateChanges]:
         started = datetime.now(UTC)
         try:
             newest_action = self.trello.newest_action_id()
@@ -200,12 +197,12 @@ class Engine:
             cards = self.trello.cards()
         except ApiError as exc:
             raise ReadFailed("Trello", exc) from exc
-        cursors = {CURSOR_WATERMARK: started.isoformat(), CURSOR_FULL: started.isoformat()}
+        cursors: SyncStateChanges = {"airtable_watermark": started, "last_full_scan": started}
         # A board with no action yet: Trello's ``since`` takes a date as well as an action id.
-        cursors[CURSOR_ACTION] = newest_action or started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        cursors["trello_last_action"] = newest_action or started.strftime("%Y-%m-%dT%H:%M:%SZ")
         return Snapshot(leads, cards), cursors
 
-    def _read_incremental(self, watermark: datetime, last_action: str) -> tuple[Snapshot, dict[str, str]]:
+    def _read_incremental(self, watermark: datetime, last_action: str) -> tuple[Snapshot, SyncStateChanges]:
         """Leads changed since the watermark (less an overlap) and cards touched by others' actions since
         the last seen one: a constant number of requests when nothing changed."""
         started = datetime.now(UTC)
@@ -225,9 +222,9 @@ class Engine:
             and (cid := action.get("data", {}).get("card", {}).get("id"))
         }
         snapshot = self.read_targets(set(changed), touched, prefetched=changed)
-        cursors = {CURSOR_WATERMARK: started.isoformat()}
+        cursors: SyncStateChanges = {"airtable_watermark": started}
         if actions:
-            cursors[CURSOR_ACTION] = str(actions[0]["id"])
+            cursors["trello_last_action"] = str(actions[0]["id"])
         return snapshot, cursors
 
     def read_targets(
@@ -278,18 +275,19 @@ class Engine:
             deleted_cards=frozenset(gone_cards),
         )
 
-    def _choose_read(self, full: bool) -> tuple[str, Snapshot, dict[str, str]]:
-        watermark = self.store.get_cursor(CURSOR_WATERMARK)
-        last_action = self.store.get_cursor(CURSOR_ACTION)
-        last_full = self.store.get_cursor(CURSOR_FULL)
-        every = self.settings.LEADSYNC_FULL_SCAN_EVERY
-        due = last_full is None or (
-            every > 0 and datetime.now(UTC) - datetime.fromisoformat(last_full) > timedelta(seconds=every)
+    def _choose_read(self, full: bool) -> tuple[str, Snapshot, SyncStateChanges]:
+        state = self.store.sync_state()
+        watermark, last_action, last_full = (
+            state.airtable_watermark,
+            state.trello_last_action,
+            state.last_full_scan,
         )
+        every = self.settings.LEADSYNC_FULL_SCAN_EVERY
+        due = last_full is None or (every > 0 and datetime.now(UTC) - last_full > timedelta(seconds=every))
         if full or due or watermark is None or last_action is None or self.store.intents():
             snapshot, cursors = self._read_full()
             return "full", snapshot, cursors
-        snapshot, cursors = self._read_incremental(datetime.fromisoformat(watermark), last_action)
+        snapshot, cursors = self._read_incremental(watermark, last_action)
         return "incremental", snapshot, cursors
 
     def latest_winners(
@@ -311,7 +309,8 @@ class Engine:
     def _card_move_times(
         self, card_ids: set[CardId], cards: dict[CardId, Card] | Any
     ) -> dict[CardId, datetime]:
-        since = self.store.get_cursor("trello.conflict_since")
+        conflict_since = self.store.sync_state().trello_conflict_since
+        since = None if conflict_since is None else conflict_since.isoformat()
         try:
             actions = self.trello.actions(since=since, filter_="updateCard:idList,createCard")
         except ApiError as exc:
@@ -343,8 +342,8 @@ class Engine:
         calls_before, limited_before = self.counter.summary(), dict(self.counter.rate_limited)
         with self.store.lock("cycle", wait=lock_wait):
             mapping = self.mapping()
-            cursors: dict[str, str] = {}
-            if targets is not None and self.store.get_cursor(CURSOR_FULL) is not None:
+            cursors: SyncStateChanges = {}
+            if targets is not None and self.store.sync_state().last_full_scan is not None:
                 mode, snapshot = "targeted", self.read_targets(*targets)
             else:
                 # A store that never completed a full read (new, or lost) first re-links every card by
@@ -368,8 +367,7 @@ class Engine:
                 }
                 if not dry_run and result.outcome.errors == 0:
                     # Cursors advance only when every change they cover was applied.
-                    for name, value in cursors.items():
-                        self.store.set_cursor(name, value)
+                    self.store.update_sync_state(**cursors)
                 return result
             finally:
                 if cycle_id is not None:
@@ -411,7 +409,7 @@ class Engine:
             for lead_id in intents - creating:
                 self.store.clear_intent(lead_id)
         # Trello actions before this cycle never matter again for "latest": keep the next query short.
-        self.store.set_cursor("trello.conflict_since", (cycle_started - timedelta(minutes=5)).isoformat())
+        self.store.update_sync_state(trello_conflict_since=cycle_started - timedelta(minutes=5))
         return CycleResult(outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan)
 
 

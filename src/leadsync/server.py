@@ -139,7 +139,7 @@ class SyncWorker:
         leads, cards, pings, full = self._take()
         if not (leads or cards or pings or full):
             return
-        cursor_after: str | None = None
+        cursor_after: int | None = None
         try:
             if pings:
                 found, cursor_after = self._read_airtable_payloads()
@@ -150,7 +150,7 @@ class SyncWorker:
             elif leads or cards:
                 self._cycle(targets=(leads, cards))
             if cursor_after is not None:
-                self.engine.store.set_cursor(webhooks.AIRTABLE_CURSOR, cursor_after)
+                self.engine.store.update_sync_state(airtable_webhook_cursor=cursor_after)
         except LockBusy:
             self._put_back(leads, cards, pings, full)  # another process is mid-cycle: try again soon
             time.sleep(0.2)
@@ -159,27 +159,26 @@ class SyncWorker:
             self.state.last_error = str(exc)
             log.error("event cycle failed (the next sweep will heal it): %s", exc)
 
-    def _read_airtable_payloads(self) -> tuple[webhooks.Targets, str | None]:
-        store = self.engine.store
-        hook_id = store.get_cursor(webhooks.AIRTABLE_ID)
-        table_id = store.get_cursor("airtable.table_id")
+    def _read_airtable_payloads(self) -> tuple[webhooks.Targets, int | None]:
+        state = self.engine.store.sync_state()
+        hook_id, table_id = state.airtable_webhook_id, state.airtable_table_id
         if not hook_id or not table_id:
             return webhooks.Targets(), None
-        cursor = int(store.get_cursor(webhooks.AIRTABLE_CURSOR) or "1")
+        cursor = state.airtable_webhook_cursor or 1
         payloads: list[dict[str, Any]] = []
         for number, payload in self.engine.airtable.payloads(hook_id, cursor):
             payloads.append(payload)
             cursor = number + 1
-        return webhooks.airtable_targets(payloads, table_id, self.own_user()), str(cursor)
+        return webhooks.airtable_targets(payloads, table_id, self.own_user()), cursor
 
     def own_user(self) -> str | None:
         """leadsync's Airtable user: payloads it authored are echoes of its own writes."""
         if self._user is None:
-            self._user = self.engine.store.get_cursor("airtable.user_id")
+            self._user = self.engine.store.sync_state().airtable_user_id
         if self._user is None:
             try:
                 self._user = self.engine.airtable.whoami()
-                self.engine.store.set_cursor("airtable.user_id", self._user)
+                self.engine.store.update_sync_state(airtable_user_id=self._user)
             except LeadsyncError as exc:
                 log.warning("could not read leadsync's Airtable user: %s", exc)
         return self._user
@@ -253,6 +252,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         w = worker()
         store = w.engine.store
         last = store.last_cycle()
+        sync = store.sync_state()
         return {
             "status": "ok" if w.alive else "worker stopped",
             "last_cycle": None if last is None else {
@@ -260,9 +260,10 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
             },
             "open_conflicts": len(store.open_conflicts()),
             "webhooks": {
-                "airtable": store.get_cursor(webhooks.AIRTABLE_ID),
-                "airtable_expires": store.get_cursor(webhooks.AIRTABLE_EXPIRES),
-                "trello": store.get_cursor(webhooks.TRELLO_ID),
+                "airtable": sync.airtable_webhook_id,
+                "airtable_expires": None if sync.airtable_webhook_expires is None
+                else sync.airtable_webhook_expires.isoformat(),
+                "trello": sync.trello_webhook_id,
             },
             "worker": {
                 "events": w.state.events, "cycles": w.state.cycles, "echoes_ignored": w.state.echoes,
@@ -281,7 +282,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         if body is None:
             return _problem(413, "body too large")
         secret = settings.TRELLO_API_SECRET.get_secret_value() if settings.TRELLO_API_SECRET else ""
-        callback = worker().engine.store.get_cursor(webhooks.TRELLO_CALLBACK) or (
+        callback = worker().engine.store.sync_state().trello_webhook_callback or (
             f"{settings.LEADSYNC_PUBLIC_URL}/webhook/trello" if settings.LEADSYNC_PUBLIC_URL else ""
         )
         if not webhooks.verify_trello(secret, body, callback, request.headers.get("x-trello-webhook")):
@@ -303,7 +304,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         if body is None:
             return _problem(413, "body too large")
         store = worker().engine.store
-        secret = store.get_cursor(webhooks.AIRTABLE_SECRET)
+        secret = store.airtable_mac_secret()
         if not webhooks.verify_airtable(secret, body, request.headers.get("x-airtable-content-mac")):
             return _problem(401, "MAC does not verify")
         try:
@@ -311,7 +312,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
             hook_id = ping["webhook"]["id"]
         except (ValueError, KeyError, TypeError):
             return _problem(400, "not an Airtable webhook notification")
-        if hook_id != store.get_cursor(webhooks.AIRTABLE_ID):
+        if hook_id != store.sync_state().airtable_webhook_id:
             return _problem(400, "notification for an unknown webhook")
         worker().notify(airtable_ping=True)
         return Response(status_code=204)

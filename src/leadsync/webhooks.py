@@ -22,12 +22,6 @@ from leadsync.models import CardId, LeadId
 
 log = logging.getLogger("leadsync.webhooks")
 
-AIRTABLE_ID = "airtable.webhook.id"
-AIRTABLE_SECRET = "airtable.webhook.secret"  # noqa: S105 - a store key; the value is the macSecretBase64
-AIRTABLE_CURSOR = "airtable.webhook.cursor"
-AIRTABLE_EXPIRES = "airtable.webhook.expires"
-TRELLO_ID = "trello.webhook.id"
-TRELLO_CALLBACK = "trello.webhook.callback"
 REFRESH_BEFORE = timedelta(days=2)  # Airtable webhooks expire after 7 days unless refreshed
 # Ids an event may name: anything else is never read, so it can't reshape a query (a formula, a batch URL).
 _CARD_ID = re.compile(r"[0-9a-fA-F]{24}")
@@ -114,35 +108,41 @@ def _public_url(engine: Engine) -> str:
     return url
 
 
+def _expiry(expiration_time: object) -> datetime | None:
+    """An Airtable ``expirationTime`` (ISO 8601, ``Z``) as a time; None when Airtable gave none."""
+    return datetime.fromisoformat(str(expiration_time).replace("Z", "+00:00")) if expiration_time else None
+
+
 def register(engine: Engine) -> dict[str, Any]:
     """Create both webhooks for LEADSYNC_PUBLIC_URL (unless stored ones still exist) and store them."""
     store = engine.store
     base = _public_url(engine)
     result: dict[str, Any] = {}
     hooks = {h["id"]: h for h in engine.airtable.list_webhooks()}
-    stored = store.get_cursor(AIRTABLE_ID)
-    if stored and stored in hooks and store.get_cursor(AIRTABLE_SECRET):
+    stored = store.sync_state().airtable_webhook_id
+    if stored and stored in hooks and store.airtable_mac_secret():
         result["airtable"] = {"id": stored, "status": "already registered"}
     else:
         table_id = str(engine.airtable.table_schema()["id"])
         created = engine.airtable.create_webhook(f"{base}/webhook/airtable", table_id)
-        store.set_cursor(AIRTABLE_ID, str(created["id"]))
-        store.set_cursor(AIRTABLE_SECRET, str(created["macSecretBase64"]))
-        store.set_cursor(AIRTABLE_CURSOR, "1")
-        store.set_cursor(AIRTABLE_EXPIRES, str(created.get("expirationTime") or ""))
-        store.set_cursor("airtable.table_id", table_id)
+        store.set_airtable_mac_secret(str(created["macSecretBase64"]))
+        store.update_sync_state(
+            airtable_webhook_id=str(created["id"]),
+            airtable_webhook_cursor=1,
+            airtable_webhook_expires=_expiry(created.get("expirationTime")),
+            airtable_table_id=table_id,
+        )
         store.log("webhook registered", detail=f"Airtable {created['id']} -> {base}/webhook/airtable")
         result["airtable"] = {"id": created["id"], "status": "registered"}
     token = engine.settings.TRELLO_TOKEN.get_secret_value()
     trello_hooks = {h["id"]: h for h in engine.trello.list_webhooks(token)}
-    stored = store.get_cursor(TRELLO_ID)
+    stored = store.sync_state().trello_webhook_id
     if stored and stored in trello_hooks:
         result["trello"] = {"id": stored, "status": "already registered"}
     else:
         callback = f"{base}/webhook/trello"
         created = engine.trello.create_webhook(callback, token)
-        store.set_cursor(TRELLO_ID, str(created["id"]))
-        store.set_cursor(TRELLO_CALLBACK, callback)
+        store.update_sync_state(trello_webhook_id=str(created["id"]), trello_webhook_callback=callback)
         store.log("webhook registered", detail=f"Trello {created['id']} -> {callback}")
         result["trello"] = {"id": created["id"], "status": "registered"}
     return result
@@ -155,8 +155,8 @@ def listing(engine: Engine) -> dict[str, Any]:
         "airtable": engine.airtable.list_webhooks(),
         "trello": engine.trello.list_webhooks(token),
         "stored": {
-            "airtable": engine.store.get_cursor(AIRTABLE_ID),
-            "trello": engine.store.get_cursor(TRELLO_ID),
+            "airtable": engine.store.sync_state().airtable_webhook_id,
+            "trello": engine.store.sync_state().trello_webhook_id,
         },
     }
 
@@ -164,9 +164,9 @@ def listing(engine: Engine) -> dict[str, Any]:
 def unregister(engine: Engine) -> dict[str, str]:
     store = engine.store
     done: dict[str, str] = {}
-    for name, key, delete in (("airtable", AIRTABLE_ID, engine.airtable.delete_webhook),
-                              ("trello", TRELLO_ID, engine.trello.delete_webhook)):  # fmt: skip
-        hook_id = store.get_cursor(key)
+    state = store.sync_state()
+    for name, hook_id, delete in (("airtable", state.airtable_webhook_id, engine.airtable.delete_webhook),
+                                  ("trello", state.trello_webhook_id, engine.trello.delete_webhook)):  # fmt: skip
         if not hook_id:
             done[name] = "none registered"
             continue
@@ -177,9 +177,14 @@ def unregister(engine: Engine) -> dict[str, str]:
             if exc.status not in (400, 404):
                 raise
             done[name] = f"{hook_id} was already gone"
-        store.set_cursor(key, None)
-    for key in (AIRTABLE_SECRET, AIRTABLE_CURSOR, AIRTABLE_EXPIRES, TRELLO_CALLBACK):
-        store.set_cursor(key, None)
+        if name == "airtable":
+            store.update_sync_state(airtable_webhook_id=None)
+        else:
+            store.update_sync_state(trello_webhook_id=None)
+    store.set_airtable_mac_secret(None)
+    store.update_sync_state(
+        airtable_webhook_cursor=None, airtable_webhook_expires=None, trello_webhook_callback=None
+    )
     store.log("webhooks unregistered", detail=", ".join(f"{k}: {v}" for k, v in done.items()))
     return done
 
@@ -187,7 +192,7 @@ def unregister(engine: Engine) -> dict[str, str]:
 def maintain(engine: Engine) -> list[str]:
     """Refresh the Airtable webhook before it expires; re-enable notifications Airtable turned off."""
     notes: list[str] = []
-    hook_id = engine.store.get_cursor(AIRTABLE_ID)
+    hook_id = engine.store.sync_state().airtable_webhook_id
     if not hook_id:
         return notes
     hook = next((h for h in engine.airtable.list_webhooks() if h["id"] == hook_id), None)
@@ -198,7 +203,9 @@ def maintain(engine: Engine) -> list[str]:
     if expires:
         when = datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
         if when - datetime.now(UTC) < REFRESH_BEFORE:
-            engine.store.set_cursor(AIRTABLE_EXPIRES, engine.airtable.refresh_webhook(hook_id))
+            engine.store.update_sync_state(
+                airtable_webhook_expires=_expiry(engine.airtable.refresh_webhook(hook_id))
+            )
             notes.append(f"refreshed Airtable webhook {hook_id}")
     if hook.get("areNotificationsEnabled") is False:
         engine.airtable.enable_notifications(hook_id, True)

@@ -14,7 +14,7 @@ from leadsync.engine import Engine
 from leadsync.models import LeadId
 from leadsync.sandbox.person import Person
 from leadsync.settings import Settings
-from leadsync.store_schema import metadata
+from leadsync.store.schema import metadata
 from tests.reliability.engines import card_of, engine_settings, new_engine, sandbox_and_person, writes
 
 

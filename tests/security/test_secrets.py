@@ -124,7 +124,7 @@ def test_the_server_log_health_and_store_hold_no_secret(
         server.stop()
     url = leadsync.env()["LEADSYNC_DATABASE_URL"]
     with Store.open(url) as store:
-        mac_secret = store.get_cursor("airtable.webhook.secret")
+        mac_secret = store.airtable_mac_secret()
     assert mac_secret
     db = create_engine(url)
     try:

@@ -251,7 +251,7 @@ def test_two_servers_on_one_postgresql_store_never_run_two_cycles_at_once(
     try:
         from sqlalchemy import select
 
-        from leadsync.store_schema import cycles
+        from leadsync.store.schema import cycles
 
         with store._engine.connect() as conn:  # the test reads the cycle log directly
             rows = conn.execute(

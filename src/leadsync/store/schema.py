@@ -7,7 +7,11 @@ The schema itself rules out invalid states (invariant I10):
 - ``intents``: keyed by ``lead_id``, so at most one pending create per lead.
 - ``conflicts``: a partial unique index allows at most one *open* conflict (``resolved_at IS NULL``)
   per lead; a CHECK keeps ``resolved_at`` and ``resolution`` set together.
-- ``locks``: one row per lock name (used on SQLite only; PostgreSQL uses advisory locks).
+- ``sync_state``: one row per flow (``"default"`` for now), one typed column per position in the APIs'
+  change feeds and per registered webhook.
+- ``webhook_secrets``: the Airtable webhook's MAC secret, one row per flow, kept apart from the positions
+  so that nothing that reads or prints the sync state ever touches it.
+- ``rate_pauses``: one row per shared rate-limit key that a 429 paused, with the epoch second it ends.
 
 Every timestamp goes through :class:`UTCDateTime`: only timezone-aware values are accepted, they are
 stored in UTC and always read back as aware UTC datetimes (SQLite returns naive ones).
@@ -32,6 +36,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+
+DEFAULT_FLOW = "default"
+"""The flow whose ``sync_state`` row the engine uses (one Airtable table with one Trello board, for now)."""
 
 metadata = MetaData(
     naming_convention={
@@ -113,14 +120,6 @@ open_conflict_per_lead = Index(
     postgresql_where=conflicts.c.resolved_at.is_(None),
 )
 
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(128), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
 activity = Table(
     "activity",
     metadata,
@@ -153,10 +152,52 @@ rate_slots = Table(
     Index("rate_slots_key_at", "key", "at"),
 )
 
-locks = Table(
-    "locks",
+rate_pauses = Table(
+    "rate_pauses",  # after a 429: no process on this store sends a request for ``key`` before ``until``
     metadata,
-    Column("name", String(128), primary_key=True),
-    Column("holder", String(200), nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
+    Column("key", String(128), primary_key=True),
+    Column("until", Float, nullable=False),  # epoch seconds
 )
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("flow", String(64), primary_key=True),
+    Column("airtable_watermark", UTCDateTime, nullable=True),
+    Column("trello_last_action", String(64), nullable=True),
+    Column("last_full_scan", UTCDateTime, nullable=True),
+    Column("trello_conflict_since", UTCDateTime, nullable=True),
+    Column("trello_member_id", String(64), nullable=True),
+    Column("airtable_user_id", String(64), nullable=True),
+    Column("airtable_webhook_id", String(64), nullable=True),
+    Column("airtable_webhook_cursor", Integer, nullable=True),
+    Column("airtable_webhook_expires", UTCDateTime, nullable=True),
+    Column("airtable_table_id", String(64), nullable=True),
+    Column("trello_webhook_id", String(64), nullable=True),
+    Column("trello_webhook_callback", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("flow", String(64), primary_key=True),
+    Column("airtable_mac_secret", Text, nullable=False),  # base64, as Airtable hands it out
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+__all__ = [
+    "DEFAULT_FLOW",
+    "OPEN_CONFLICT_INDEX",
+    "UTCDateTime",
+    "activity",
+    "conflicts",
+    "cycles",
+    "intents",
+    "metadata",
+    "pairs",
+    "rate_pauses",
+    "rate_slots",
+    "sync_state",
+    "webhook_secrets",
+]

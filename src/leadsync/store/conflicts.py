@@ -1,0 +1,102 @@
+"""Status conflicts: at most one open per lead, kept with their resolution once closed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+
+from leadsync.errors import StoreError
+from leadsync.models import CardId, LeadId
+from leadsync.store.connection import StoreConnection, now
+from leadsync.store.schema import conflicts
+
+__all__ = ["ConflictRecord", "ConflictStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """A lead whose status changed on both sides since the base, and how (if) it was resolved."""
+
+    lead_id: LeadId
+    card_id: CardId
+    base_status: str | None
+    airtable_status: str | None
+    trello_status: str | None
+    policy: str
+    detected_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    id: int | None = None
+
+
+def _conflict_from_row(row: Row[Any]) -> ConflictRecord:
+    return ConflictRecord(
+        lead_id=LeadId(row.lead_id),
+        card_id=CardId(row.card_id),
+        base_status=row.base_status,
+        airtable_status=row.airtable_status,
+        trello_status=row.trello_status,
+        policy=row.policy,
+        detected_at=row.detected_at,
+        resolved_at=row.resolved_at,
+        resolution=row.resolution,
+        id=row.id,
+    )
+
+
+class ConflictStore(StoreConnection):
+    """Recording, listing and resolving conflicts."""
+
+    def record_conflict(self, c: ConflictRecord) -> bool:
+        """Store a conflict; False (and nothing written) if the lead has an open one already."""
+        values: dict[str, object] = {
+            "lead_id": c.lead_id,
+            "card_id": c.card_id,
+            "base_status": c.base_status,
+            "airtable_status": c.airtable_status,
+            "trello_status": c.trello_status,
+            "policy": c.policy,
+            "detected_at": c.detected_at,
+            "resolved_at": c.resolved_at,
+            "resolution": c.resolution,
+        }
+        stmt = self._insert_ignoring_conflict(
+            conflicts, values, index_elements=["lead_id"], index_where=conflicts.c.resolved_at.is_(None)
+        ).returning(conflicts.c.id)
+        with self._tx(f"record a conflict for lead {c.lead_id}") as conn:
+            return conn.execute(stmt).first() is not None
+
+    def open_conflicts(self) -> list[ConflictRecord]:
+        """The unresolved conflicts, oldest first."""
+        query = select(conflicts).where(conflicts.c.resolved_at.is_(None)).order_by(conflicts.c.id)
+        with self._read("read the open conflicts") as conn:
+            return [_conflict_from_row(row) for row in conn.execute(query)]
+
+    def conflicts(self, limit: int = 100) -> list[ConflictRecord]:
+        """Open and resolved conflicts, newest first."""
+        query = select(conflicts).order_by(conflicts.c.detected_at.desc(), conflicts.c.id.desc()).limit(limit)
+        with self._read("read the conflicts") as conn:
+            return [_conflict_from_row(row) for row in conn.execute(query)]
+
+    def get_open_conflict(self, lead_id: LeadId) -> ConflictRecord | None:
+        """The lead's unresolved conflict, or None."""
+        query = select(conflicts).where(conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None))
+        with self._read(f"read the open conflict of lead {lead_id}") as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _conflict_from_row(row)
+
+    def resolve_conflict(self, lead_id: LeadId, resolution: str) -> ConflictRecord:
+        """Close the lead's open conflict; StoreError if it has none."""
+        with self._tx(f"resolve the conflict of lead {lead_id}") as conn:
+            row = conn.execute(
+                update(conflicts)
+                .where(conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None))
+                .values(resolved_at=now(), resolution=resolution)
+                .returning(*conflicts.c)
+            ).first()
+            if row is None:
+                raise StoreError(f"lead {lead_id} has no open conflict")
+            return _conflict_from_row(row)

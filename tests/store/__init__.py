@@ -1,0 +1,1 @@
+"""Promises of the state store, on SQLite and on PostgreSQL (see tests/fixtures_db.py)."""
