@@ -216,9 +216,10 @@ class SyncWorker:
                 self.state.waiting_for_lock_since = asked_at
                 log.info("the store's lock is held by another process: syncing waits for it")
             raise
-        if self.state.waiting_for_lock_since is not None:
-            log.info("got the store's lock (waited since %s)", self.state.waiting_for_lock_since)
-            self.state.waiting_for_lock_since = None
+        except Exception:
+            self._no_longer_waiting()  # whatever failed, it was not the lock being held
+            raise
+        self._no_longer_waiting()
         self.state.cycles += 1
         self.state.last_cycle_at = datetime.now(UTC).isoformat()
         self.state.last_error = "; ".join(result.outcome.failures) or None
@@ -226,6 +227,11 @@ class SyncWorker:
         if o.created or o.moved or o.updated or o.archived or o.conflicts or o.errors:
             log.info("%s cycle: created %d, moved %d, updated %d, archived %d, conflicts %d, errors %d",
                      result.mode, o.created, o.moved, o.updated, o.archived, o.conflicts, o.errors)  # fmt: skip
+
+    def _no_longer_waiting(self) -> None:
+        if self.state.waiting_for_lock_since is not None:
+            log.info("the store's lock is free again (waited since %s)", self.state.waiting_for_lock_since)
+            self.state.waiting_for_lock_since = None
 
     def _sweep(self) -> float:
         """One sweep; returns the seconds until the next (soon when the store's lock was busy)."""
