@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import socket
 import subprocess
 import sys
@@ -10,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -96,3 +100,59 @@ def served(leadsync: Leadsync, sandbox: RunningSandbox) -> Iterator[Served]:
         yield server
     finally:
         server.stop()
+
+
+# ---- raw HTTP: bytes no client library would send --------------------------------------------------------
+
+
+def raw_exchange(url: str, request: bytes, *, timeout: float = 10.0, hang_up: bool = False) -> bytes:
+    """Send ``request`` as is to the server at ``url`` and return what it answers before closing.
+
+    ``hang_up`` closes the connection right after sending, without waiting for an answer: a client that
+    disconnects mid-body. Otherwise the write side is shut, so a body shorter than its Content-Length
+    ends in end-of-file instead of a wait.
+    """
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout) as sock:
+        sock.sendall(request)
+        if hang_up:
+            return b""
+        sock.shutdown(socket.SHUT_WR)
+        received = bytearray()
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+        return bytes(received)
+
+
+def post_request(
+    path: str, body: bytes, headers: dict[bytes, bytes], content_length: int | None = None
+) -> bytes:
+    """A ``POST`` request's bytes, with header values of any bytes and any declared Content-Length."""
+    length = len(body) if content_length is None else content_length
+    lines = [b"POST " + path.encode() + b" HTTP/1.1", b"Host: 127.0.0.1", b"Connection: close",
+             b"Content-Length: " + str(length).encode()]  # fmt: skip
+    lines += [name + b": " + value for name, value in headers.items()]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def status_of(response: bytes) -> int | None:
+    """The status code of a raw HTTP response; None when the server closed without answering."""
+    if not response:
+        return None
+    return int(response.split(b" ", 2)[1])
+
+
+def trello_sign(secret: str, body: bytes, callback: str) -> str:
+    """How Trello signs a delivery (``X-Trello-Webhook``)."""
+    return base64.b64encode(
+        hmac.new(secret.encode(), body + callback.encode(), hashlib.sha1).digest()
+    ).decode()
+
+
+def airtable_sign(mac_secret_base64: str, body: bytes) -> str:
+    """How Airtable signs a notification (``X-Airtable-Content-MAC``)."""
+    key = base64.b64decode(mac_secret_base64)
+    return "hmac-sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()

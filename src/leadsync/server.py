@@ -10,7 +10,6 @@ heals any missed event and keeps the Airtable webhook alive.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
 import time
@@ -22,8 +21,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
-from leadsync import webhooks
+from leadsync import webhook_events, webhook_signatures, webhooks
 from leadsync.engine import Engine
 from leadsync.errors import LeadsyncError, LockBusy
 from leadsync.models import CardId, LeadId
@@ -33,10 +33,21 @@ log = logging.getLogger("leadsync.server")
 
 MAX_BODY = 1 << 20  # 1 MiB: far above any real delivery
 DEBOUNCE = 0.05  # seconds to wait for more events of a burst before one cycle takes them all
+# How long a cycle waits for the store's lock, and how soon a sweep that could not get it tries again:
+# short, so that /health reports a held lock within seconds and syncing resumes soon after its release.
+LOCK_WAIT = 2.0
+LOCK_RETRY = 1.0
+STATUS_OK = "ok"
+STATUS_STOPPED = "worker stopped"
+STATUS_WAITING = "waiting for the store lock"
+
+__all__ = ["LOCK_RETRY", "LOCK_WAIT", "MAX_BODY", "SyncWorker", "WorkerState", "create_server"]
 
 
 @dataclass
 class WorkerState:
+    """What the worker has pending and has done, as ``/health`` reports it."""
+
     pending_leads: set[LeadId] = field(default_factory=set)
     pending_cards: set[CardId] = field(default_factory=set)
     airtable_pings: int = 0
@@ -47,6 +58,7 @@ class WorkerState:
     last_error: str | None = None
     last_cycle_at: str | None = None
     last_sweep_at: str | None = None
+    waiting_for_lock_since: str | None = None  # set while another process holds the store's lock
 
 
 class SyncWorker:
@@ -67,6 +79,7 @@ class SyncWorker:
     # ---- called by request handlers ------------------------------------------------------------------
     def notify(self, *, leads: Iterable[LeadId] = (), cards: Iterable[CardId] = (),
                airtable_ping: bool = False, full: bool = False) -> None:  # fmt: skip
+        """Queue what an event named for the next cycle and wake the thread."""
         with self._lock:
             self.state.pending_leads.update(leads)
             self.state.pending_cards.update(cards)
@@ -76,6 +89,7 @@ class SyncWorker:
         self._wake.set()
 
     def own_member(self) -> str | None:
+        """leadsync's Trello member: deliveries of actions it made are echoes of its own writes."""
         if self._member is None:
             try:
                 self._member = self.engine.member_id()
@@ -85,16 +99,26 @@ class SyncWorker:
 
     # ---- the thread ----------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the thread (a sweep runs at once)."""
         self._thread.start()
 
     def stop(self) -> None:
+        """Ask the thread to end and wait for it (at most 30 s)."""
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=30)
 
     @property
     def alive(self) -> bool:
+        """Whether the thread is running."""
         return self._thread.is_alive()
+
+    @property
+    def status(self) -> str:
+        """``ok``, or what keeps this worker from syncing."""
+        if not self.alive:
+            return STATUS_STOPPED
+        return STATUS_WAITING if self.state.waiting_for_lock_since else STATUS_OK
 
     def _run(self) -> None:
         next_sweep = time.monotonic()  # a sweep at start catches up on whatever happened while down
@@ -116,8 +140,7 @@ class SyncWorker:
             self._wake.clear()
             self._drain()
         if time.monotonic() >= next_sweep:
-            self._sweep()
-            next_sweep = time.monotonic() + self.sweep_interval
+            next_sweep = time.monotonic() + self._sweep()
         return next_sweep
 
     def _take(self) -> tuple[set[LeadId], set[CardId], int, bool]:
@@ -159,17 +182,17 @@ class SyncWorker:
             self.state.last_error = str(exc)
             log.error("event cycle failed (the next sweep will heal it): %s", exc)
 
-    def _read_airtable_payloads(self) -> tuple[webhooks.Targets, int | None]:
+    def _read_airtable_payloads(self) -> tuple[webhook_events.Targets, int | None]:
         state = self.engine.store.sync_state()
         hook_id, table_id = state.airtable_webhook_id, state.airtable_table_id
         if not hook_id or not table_id:
-            return webhooks.Targets(), None
+            return webhook_events.Targets(), None
         cursor = state.airtable_webhook_cursor or 1
         payloads: list[dict[str, Any]] = []
         for number, payload in self.engine.airtable.payloads(hook_id, cursor):
             payloads.append(payload)
             cursor = number + 1
-        return webhooks.airtable_targets(payloads, table_id, self.own_user()), cursor
+        return webhook_events.airtable_targets(payloads, table_id, self.own_user()), cursor
 
     def own_user(self) -> str | None:
         """leadsync's Airtable user: payloads it authored are echoes of its own writes."""
@@ -184,7 +207,18 @@ class SyncWorker:
         return self._user
 
     def _cycle(self, **kwargs: Any) -> None:
-        result = self.engine.run_cycle(lock_wait=30.0, **kwargs)
+        asked_at = datetime.now(UTC).isoformat()
+        try:
+            result = self.engine.run_cycle(lock_wait=LOCK_WAIT, **kwargs)
+        except LockBusy:
+            if self.state.waiting_for_lock_since is None:
+                self.state.waiting_for_lock_since = asked_at
+                log.info("the store's lock is held by another process: syncing waits for it")
+            raise
+        except Exception:
+            self._no_longer_waiting()  # whatever failed, it was not the lock being held
+            raise
+        self._no_longer_waiting()
         self.state.cycles += 1
         self.state.last_cycle_at = datetime.now(UTC).isoformat()
         self.state.last_error = "; ".join(result.outcome.failures) or None
@@ -193,23 +227,39 @@ class SyncWorker:
             log.info("%s cycle: created %d, moved %d, updated %d, archived %d, conflicts %d, errors %d",
                      result.mode, o.created, o.moved, o.updated, o.archived, o.conflicts, o.errors)  # fmt: skip
 
-    def _sweep(self) -> None:
+    def _no_longer_waiting(self) -> None:
+        if self.state.waiting_for_lock_since is not None:
+            log.info("the store's lock is free again (waited since %s)", self.state.waiting_for_lock_since)
+            self.state.waiting_for_lock_since = None
+
+    def _sweep(self) -> float:
+        """One sweep; returns the seconds until the next (soon when the store's lock was busy)."""
         try:
-            for note in webhooks.maintain(self.engine):
-                log.info("%s", note)
+            if self.state.waiting_for_lock_since is None:  # not again on every retry while the lock is held
+                for note in webhooks.maintain(self.engine):
+                    log.info("%s", note)
             self._cycle()
             self.state.last_sweep_at = datetime.now(UTC).isoformat()
         except LockBusy:
-            pass
+            return LOCK_RETRY
         except LeadsyncError as exc:
             self.state.last_error = str(exc)
             log.error("sweep failed: %s", exc)
+        return self.sweep_interval
+
+
+def _raw_header(request: Request, name: bytes) -> bytes | None:
+    """A header's value as the client sent its bytes (Starlette's ``str`` view decodes them as latin-1)."""
+    for key, value in request.scope["headers"]:
+        if key.lower() == name:
+            return bytes(value)
+    return None
 
 
 async def _read_body(request: Request) -> bytes | None:
     """The raw body, or None when it passes MAX_BODY (checked while reading, not only by header)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
         return None
     chunks: list[bytes] = []
     size = 0
@@ -223,6 +273,13 @@ async def _read_body(request: Request) -> bytes | None:
 
 def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that hung up mid-body is routine on the internet: one line, no traceback, no work done."""
+    client = request.client.host if request.client else "unknown client"
+    log.info("%s %s: %s disconnected before its body was read", request.method, request.url.path, client)
+    return Response(status_code=400)  # never sent: there is no one left to send it to
 
 
 def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | None = None,
@@ -243,6 +300,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
             engine.close()
 
     app = FastAPI(title="leadsync", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
 
     def worker() -> SyncWorker:
         return holder["worker"]
@@ -254,7 +312,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         last = store.last_cycle()
         sync = store.sync_state()
         return {
-            "status": "ok" if w.alive else "worker stopped",
+            "status": w.status,
             "last_cycle": None if last is None else {
                 "mode": last.mode, "started_at": last.started_at.isoformat(), "ok": last.ok,
             },
@@ -268,7 +326,7 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
             "worker": {
                 "events": w.state.events, "cycles": w.state.cycles, "echoes_ignored": w.state.echoes,
                 "last_cycle_at": w.state.last_cycle_at, "last_sweep_at": w.state.last_sweep_at,
-                "last_error": w.state.last_error,
+                "last_error": w.state.last_error, "waiting_for_lock_since": w.state.waiting_for_lock_since,
             },
         }  # fmt: skip
 
@@ -285,12 +343,14 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         callback = worker().engine.store.sync_state().trello_webhook_callback or (
             f"{settings.LEADSYNC_PUBLIC_URL}/webhook/trello" if settings.LEADSYNC_PUBLIC_URL else ""
         )
-        if not webhooks.verify_trello(secret, body, callback, request.headers.get("x-trello-webhook")):
+        if not webhook_signatures.verify_trello(
+            secret, body, callback, _raw_header(request, b"x-trello-webhook")
+        ):
             return _problem(401, "signature does not verify")
         try:
-            event = json.loads(body)
-            targets = webhooks.trello_targets(event, worker().own_member())
-        except (ValueError, AttributeError, TypeError):
+            event = webhook_events.decode_body(body)
+            targets = webhook_events.trello_targets(event, worker().own_member())
+        except webhook_events.MalformedEvent:
             return _problem(400, "not a Trello webhook delivery")
         if targets.echoes:
             worker().state.echoes += targets.echoes
@@ -305,12 +365,13 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
             return _problem(413, "body too large")
         store = worker().engine.store
         secret = store.airtable_mac_secret()
-        if not webhooks.verify_airtable(secret, body, request.headers.get("x-airtable-content-mac")):
+        if not webhook_signatures.verify_airtable(
+            secret, body, _raw_header(request, b"x-airtable-content-mac")
+        ):
             return _problem(401, "MAC does not verify")
         try:
-            ping = json.loads(body)
-            hook_id = ping["webhook"]["id"]
-        except (ValueError, KeyError, TypeError):
+            hook_id = webhook_events.airtable_ping_webhook_id(webhook_events.decode_body(body))
+        except webhook_events.MalformedEvent:
             return _problem(400, "not an Airtable webhook notification")
         if hook_id != store.sync_state().airtable_webhook_id:
             return _problem(400, "notification for an unknown webhook")

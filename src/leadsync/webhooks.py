@@ -1,100 +1,29 @@
-"""Webhooks of both APIs: signature checks, what an event names, and registration.
+"""Registration of both APIs' webhooks through the engine: register, list, unregister and maintain.
 
-Events are hints that name objects; the cycle then reads those objects' current state and merges it
-against the base. So a redelivered, replayed or reordered event can never change anything twice.
+Checking a delivery's signature is ``leadsync.webhook_signatures``; what an event names is
+``leadsync.webhook_events``. Both are pure and import nothing of the engine or the store.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadsync.engine import Engine
 from leadsync.errors import ApiError, ConfigError
-from leadsync.models import CardId, LeadId
+
+__all__ = [
+    "REFRESH_BEFORE",
+    "listing",
+    "maintain",
+    "register",
+    "unregister",
+]
 
 log = logging.getLogger("leadsync.webhooks")
 
 REFRESH_BEFORE = timedelta(days=2)  # Airtable webhooks expire after 7 days unless refreshed
-# Ids an event may name: anything else is never read, so it can't reshape a query (a formula, a batch URL).
-_CARD_ID = re.compile(r"[0-9a-fA-F]{24}")
-_RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
-
-
-def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
-    """base64(HMAC-SHA1(application secret, body + callback URL)), as Trello signs deliveries."""
-    digest = hmac.new(secret.encode("utf-8"), body + callback_url.encode("utf-8"), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def verify_trello(secret: str, body: bytes, callback_url: str, header: str | None) -> bool:
-    if not header or not secret:
-        return False
-    return hmac.compare_digest(trello_signature(secret, body, callback_url), header.strip())
-
-
-def airtable_mac(mac_secret_base64: str, body: bytes) -> str:
-    key = base64.b64decode(mac_secret_base64)
-    return "hmac-sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-
-
-def verify_airtable(mac_secret_base64: str | None, body: bytes, header: str | None) -> bool:
-    if not header or not mac_secret_base64:
-        return False
-    try:
-        expected = airtable_mac(mac_secret_base64, body)
-    except ValueError:
-        return False
-    return hmac.compare_digest(expected, header.strip().lower())
-
-
-@dataclass
-class Targets:
-    """What events named: leads and cards to sync, and echoes of leadsync's own writes left out."""
-
-    leads: set[LeadId] = field(default_factory=set)
-    cards: set[CardId] = field(default_factory=set)
-    echoes: int = 0
-
-    def __bool__(self) -> bool:
-        return bool(self.leads or self.cards)
-
-
-def trello_targets(event: dict[str, Any], own_member: str | None) -> Targets:
-    """The card a Trello delivery names, unless leadsync itself made the change."""
-    action = event.get("action")
-    if not isinstance(action, dict):
-        raise ValueError("delivery has no action")
-    if own_member is not None and action.get("idMemberCreator") == own_member:
-        return Targets(echoes=1)
-    card = (action.get("data") or {}).get("card") or {}
-    card_id = card.get("id") if isinstance(card, dict) else None
-    if not (isinstance(card_id, str) and _CARD_ID.fullmatch(card_id)):
-        return Targets()
-    return Targets(cards={CardId(card_id)})
-
-
-def airtable_targets(payloads: Iterable[dict[str, Any]], table_id: str, own_user: str | None) -> Targets:
-    """The records Airtable payloads name (created, changed or destroyed in the Leads table)."""
-    out = Targets()
-    for payload in payloads:
-        meta = payload.get("actionMetadata") or {}
-        user = ((meta.get("sourceMetadata") or {}).get("user") or {}).get("id")
-        if own_user is not None and meta.get("source") == "publicApi" and user == own_user:
-            out.echoes += 1
-            continue
-        table = (payload.get("changedTablesById") or {}).get(table_id) or {}
-        named = [*(table.get("createdRecordsById") or {}), *(table.get("changedRecordsById") or {})]
-        named += table.get("destroyedRecordIds") or []
-        out.leads.update(LeadId(rid) for rid in named if isinstance(rid, str) and _RECORD_ID.fullmatch(rid))
-    return out
 
 
 # ---- registration -------------------------------------------------------------------------------------
@@ -162,6 +91,7 @@ def listing(engine: Engine) -> dict[str, Any]:
 
 
 def unregister(engine: Engine) -> dict[str, str]:
+    """Delete both stored webhooks (one already gone is fine) and forget them and their secrets."""
     store = engine.store
     done: dict[str, str] = {}
     state = store.sync_state()

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from leadsync import webhooks
+from leadsync import webhook_events
 from leadsync.desc import card_title, merge_desc, parse_lead_id, render_block
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ReadFailed
@@ -520,8 +520,8 @@ class World:
             self.events_seen["airtable"] = hook.payloads[-1][0]
         member = self.state.leadsync.trello_member_id
         table = self.state.airtable.table_id
-        events = [webhooks.trello_targets({"action": a, "model": {}}, member) for a in actions]
-        events += [webhooks.airtable_targets([p], table, None) for p in payloads]
+        events = [webhook_events.trello_targets({"action": a, "model": {}}, member) for a in actions]
+        events += [webhook_events.airtable_targets([p], table, None) for p in payloads]
         events = [e for e in events if e]
         events += [e for e in events if order.random() < 0.5]  # at-least-once: some come twice
         order.shuffle(events)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsync import webhooks
+from leadsync import webhook_events, webhook_signatures
 from leadsync.clients.airtable import quoted, record_id_formula
 from leadsync.desc import parse_lead_id
 from leadsync.engine import Engine
@@ -162,12 +162,12 @@ def test_a_card_claiming_a_hostile_lead_id_reads_nothing_else_and_links_nothing(
 def test_webhook_events_naming_malformed_ids_name_nothing() -> None:
     for bad in BAD_CARD_IDS:
         event = {"action": {"idMemberCreator": "b" * 24, "data": {"card": {"id": bad}}}}
-        assert not webhooks.trello_targets(event, None)
+        assert not webhook_events.trello_targets(event, None)
     for bad in BAD_IDS:
         payload = {
             "changedTablesById": {"tblX": {"changedRecordsById": {bad: {}}, "destroyedRecordIds": [bad]}}
         }
-        assert not webhooks.airtable_targets([payload], "tblX", None)
+        assert not webhook_events.airtable_targets([payload], "tblX", None)
 
 
 def test_a_signed_delivery_naming_a_malformed_card_id_does_not_stop_the_server(
@@ -178,7 +178,7 @@ def test_a_signed_delivery_naming_a_malformed_card_id_does_not_stop_the_server(
     for bad in BAD_CARD_IDS:
         body = json.dumps({"action": {"id": "a" * 24, "idMemberCreator": "b" * 24, "type": "updateCard",
                                       "data": {"card": {"id": bad}}}, "model": {}}).encode()  # fmt: skip
-        signature = webhooks.trello_signature(sandbox.settings["TRELLO_API_SECRET"], body, callback)
+        signature = webhook_signatures.trello_signature(sandbox.settings["TRELLO_API_SECRET"], body, callback)
         r = httpx.post(callback, content=body, headers={"X-Trello-Webhook": signature}, timeout=10)
         assert r.status_code in (200, 400)
     lead = person.add_lead("Ada", status="NEW")  # the worker still turns events into cycles
