@@ -7,8 +7,17 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from leadsync.core import (
+    CreateCard,
+    LinkCard,
+    RecordConflict,
+    UpdateBase,
+    UpdateCard,
+    WriteKind,
+    WriteLeadStatus,
+)
 from leadsync.engine import CycleResult
-from leadsync.planner import CreateCard, LinkCard, RecordConflict, UpdateBase, UpdateCard, WriteLeadStatus
+from leadsync.executor import trello_fields
 from leadsync.store import ConflictRecord, Store
 
 
@@ -22,10 +31,10 @@ def summary_table(result: CycleResult) -> Table:
         ops = result.plan.ops
         counts = [
             sum(isinstance(op, CreateCard) for op in ops),
-            sum(isinstance(op, UpdateCard) and "moved" in op.kinds for op in ops),
-            sum(isinstance(op, UpdateCard) and "updated" in op.kinds for op in ops)
+            sum(isinstance(op, UpdateCard) and WriteKind.MOVED in op.kinds for op in ops),
+            sum(isinstance(op, UpdateCard) and WriteKind.UPDATED in op.kinds for op in ops)
             + sum(isinstance(op, WriteLeadStatus) for op in ops),
-            sum(isinstance(op, UpdateCard) and "archived" in op.kinds for op in ops),
+            sum(isinstance(op, UpdateCard) and WriteKind.ARCHIVED in op.kinds for op in ops),
             sum(isinstance(op, RecordConflict) for op in ops),
             o.skipped,
             0,
@@ -62,17 +71,19 @@ def describe_op(op: object) -> str:
         return f"create card {op.name!r} for lead {op.lead_id}"
     if isinstance(op, UpdateCard):
         return (
-            f"update card {op.card_id} ({', '.join(sorted(op.changes))}) for lead {op.lead_id}: {op.reason}"
+            f"update card {op.card_id} ({', '.join(sorted(trello_fields(op.changes)))}) for lead {op.lead_id}: "
+            f"{op.reason}"
         )
     if isinstance(op, WriteLeadStatus):
         return f"set Status of lead {op.lead_id} to {op.status!r}: {op.reason}"
     if isinstance(op, LinkCard):
         return f"link card {op.base.card_id} to lead {op.base.lead_id}: {op.reason}"
     if isinstance(op, RecordConflict):
-        kept = op.winner.value if op.winner else "neither (left for a person)"
+        conflict = op.conflict
+        kept = conflict.winner.value if conflict.winner else "neither (left for a person)"
         return (
-            f"record conflict on lead {op.lead_id}: Airtable {op.airtable_status!r} vs "
-            f"Trello {op.trello_status!r}, keep {kept}"
+            f"record conflict on lead {op.lead_id}: Airtable {conflict.airtable_status!r} vs "
+            f"Trello {conflict.trello_status!r}, keep {kept}"
         )
     if isinstance(op, UpdateBase):
         return f"record in the store for lead {op.lead_id}: {op.reason}"

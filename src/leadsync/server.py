@@ -24,9 +24,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from leadsync import webhooks
+from leadsync.core import CardId, LeadId
 from leadsync.engine import Engine
 from leadsync.errors import LeadsyncError, LockBusy
-from leadsync.models import CardId, LeadId
 from leadsync.settings import Settings
 
 log = logging.getLogger("leadsync.server")

@@ -37,8 +37,9 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from leadsync.core import CardId, LeadId
+from leadsync.core import MergeBase as Base
 from leadsync.errors import LockBusy, StoreError
-from leadsync.models import Base, CardId, LeadId
 from leadsync.store_schema import (
     activity,
     conflicts,

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leadsync.core import CardId, LeadId
 from leadsync.engine import Engine
 from leadsync.errors import ApiError, ConfigError
-from leadsync.models import CardId, LeadId
 
 log = logging.getLogger("leadsync.webhooks")
 

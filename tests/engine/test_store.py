@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
+from leadsync.core import CardId, LeadId
+from leadsync.core import MergeBase as Base
 from leadsync.errors import LockBusy, StoreError
-from leadsync.models import Base, CardId, LeadId
 from leadsync.store import ConflictRecord, Store
 
 LEAD_A = LeadId("recAAAAAAAAAAAAAA")
