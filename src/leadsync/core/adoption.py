@@ -3,7 +3,6 @@ never duplicated; a linked card can't steal another lead by editing its descript
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 
 from leadsync.core.block import parse_lead_id, shown_fields
@@ -21,10 +20,10 @@ def plan_adoptions(
     snapshot: Snapshot, pairs: Mapping[LeadId, MergeBase], reports: list[Report]
 ) -> dict[LeadId, LinkCard]:
     """The links to make, per lead; what can't be linked is added to ``reports``."""
-    claims = _claims(snapshot, pairs, reports)
+    first, more = _claims(snapshot, pairs, reports)
     adoptions: dict[LeadId, LinkCard] = {}
-    for lead_id, cards in claims.items():
-        keep = _adoptable(snapshot, pairs, lead_id, cards, reports)
+    for lead_id, card in first.items():
+        keep = _adoptable(snapshot, pairs, lead_id, [card, *more.get(lead_id, ())], reports)
         if keep is not None:
             adoptions[lead_id] = LinkCard(_adopted_base(lead_id, keep), ADOPTED)
     return adoptions
@@ -32,21 +31,26 @@ def plan_adoptions(
 
 def _claims(
     snapshot: Snapshot, pairs: Mapping[LeadId, MergeBase], reports: list[Report]
-) -> dict[LeadId, list[Card]]:
-    """Unlinked cards by the lead their ``Lead ID`` line names; linked ones naming another are reported."""
+) -> tuple[dict[LeadId, Card], dict[LeadId, list[Card]]]:
+    """Unlinked cards by the lead their ``Lead ID`` line names: the first seen, and any others (kept
+    apart, so the usual single claim costs no list); linked cards naming another lead are reported."""
     card_to_lead = {b.card_id: lead_id for lead_id, b in pairs.items()}
-    claims: dict[LeadId, list[Card]] = defaultdict(list)
+    first: dict[LeadId, Card] = {}
+    more: dict[LeadId, list[Card]] = {}
     for card in snapshot.cards.values():
         claimed = parse_lead_id(card.desc)
         if claimed is None:
             continue
         linked_lead = card_to_lead.get(card.id)
         if linked_lead is None:
-            claims[claimed].append(card)
+            if claimed in first:
+                more.setdefault(claimed, []).append(card)
+            else:
+                first[claimed] = card
         elif claimed != linked_lead:
             reason = f"description names lead {claimed}, but the card stays linked to {linked_lead}"
             reports.append(Report(ReportKind.SKIPPED, reason, claimed, card.id))
-    return claims
+    return first, more
 
 
 def _adoptable(
@@ -70,9 +74,10 @@ def _adoptable(
             reason = "claims a lead that does not exist"
             reports.extend(Report(ReportKind.SKIPPED, reason, lead_id, card.id) for card in cards)
         return None
-    keep, *extra = cards
-    reason = f"a second card for the lead; card {keep.id} stays linked"
-    reports.extend(Report(ReportKind.DUPLICATE, reason, lead_id, card.id) for card in extra)
+    keep = cards[0]
+    if len(cards) > 1:
+        reason = f"a second card for the lead; card {keep.id} stays linked"
+        reports.extend(Report(ReportKind.DUPLICATE, reason, lead_id, card.id) for card in cards[1:])
     return keep
 
 

@@ -11,7 +11,6 @@ the person's text, not a line break, so a ``Lead ID:`` after one is not a line o
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from leadsync.core.values import Card, Lead, LeadId
 
@@ -43,11 +42,14 @@ _LEAD_ID_LINE = re.compile(r"^[ \t]*Lead ID:[ \t]*(rec[A-Za-z0-9]{14})[ \t\r]*$"
 _LEAD_ID_ANYWHERE = re.compile(_LEAD_ID_LINE.pattern, re.IGNORECASE | re.MULTILINE)
 _VALUE_LIMIT = 1000  # a block value longer than this is cut, so the block never crowds out the person's text
 _SHOWN_KEYS = {"lead name": "name", "email": "email", "source": "source"}
+_SHOWN_LINE = re.compile(r"^[ \t]*(Lead Name|Email|Source)[ \t]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
+# Unicode's control characters (category Cc) are exactly these: C0, DEL and C1. The line break stays.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def without_control_characters(value: str) -> str:
     """``value`` less its C0 and C1 control characters and DEL, but for the line break."""
-    return "".join(ch for ch in value if ch == "\n" or unicodedata.category(ch) != "Cc")
+    return value if value.isprintable() else _CONTROL.sub("", value)
 
 
 def _one_line(value: str) -> str:
@@ -114,10 +116,8 @@ def merge_desc(desc: str, lead: Lead) -> str | None:
 def shown_fields(card: Card) -> dict[str, str]:
     """Name/email/source as the card's managed block shows them, when the block and title agree."""
     shown: dict[str, str] = {}
-    for line in card.desc.split("\n"):
-        key, sep, value = line.partition(":")
-        if sep and (name := _SHOWN_KEYS.get(key.strip(" \t").lower())) is not None and name not in shown:
-            shown[name] = value.strip()
+    for key, value in reversed(_SHOWN_LINE.findall(card.desc)):  # reversed: the first line of a key wins
+        shown[_SHOWN_KEYS[key.lower()]] = value.strip()
     if "name" in shown and card.name != card_title(shown["name"]):
         del shown["name"]
     return shown

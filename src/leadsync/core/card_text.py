@@ -13,7 +13,7 @@ from leadsync.core.ops import BaseUpdate, PairState, Report, ReportKind
 __all__ = ["CardText", "card_text"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CardText:
     """The title and description to write (None: unchanged), and the base's new shown fields."""
 

@@ -94,29 +94,41 @@ class BaseUpdate:
 
     def applied_to(self, base: MergeBase) -> MergeBase:
         """``base`` with these changes."""
-        changed = _set_fields(self)
-        return replace(base, **changed) if changed else base
+        return replace(base, **_set_fields(self)) if self else base
 
     def then(self, later: BaseUpdate) -> BaseUpdate:
         """This update followed by ``later`` (``later`` wins where both set a field)."""
-        changed = _set_fields(later)
-        return replace(self, **changed) if changed else self
+        if not later:
+            return self
+        return replace(self, **_set_fields(later)) if self else later
 
     def __bool__(self) -> bool:
-        return self != BaseUpdate()
+        # Spelled out: this runs for every pair of every cycle.
+        return (
+            self.status is not KEEP
+            or self.name is not None
+            or self.email is not None
+            or self.source is not None
+            or self.card_closed is not None
+            or self.lead_deleted is not None
+            or self.card_deleted is not None
+        )
+
+
+_BASE_UPDATE_FIELDS = tuple(f.name for f in fields(BaseUpdate))
 
 
 def _set_fields(update: BaseUpdate) -> dict[str, Any]:
     """The fields ``update`` sets, by name."""
-    changed = {f.name: getattr(update, f.name) for f in fields(update)}
-    return {
-        name: value
-        for name, value in changed.items()
-        if value is not KEEP and (value is not None or name == "status")
-    }
+    changed: dict[str, Any] = {}
+    for name in _BASE_UPDATE_FIELDS:
+        value = getattr(update, name)
+        if value is not KEEP and (value is not None or name == "status"):
+            changed[name] = value
+    return changed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateCard:
     """Make a card for a lead that has none."""
 
@@ -127,7 +139,7 @@ class CreateCard:
     base: MergeBase  # the base to store once the card exists (its card_id filled in then)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateCard:
     """Write to a linked card, then advance its base."""
 
@@ -139,7 +151,7 @@ class UpdateCard:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WriteLeadStatus:
     """Write a status to a linked lead, then advance its base."""
 
@@ -149,7 +161,7 @@ class WriteLeadStatus:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkCard:
     """Adopt an existing card that claims an unlinked lead."""
 
@@ -157,7 +169,7 @@ class LinkCard:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateBase:
     """A store-only change of the base (no API write)."""
 
@@ -166,7 +178,7 @@ class UpdateBase:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordConflict:
     """Record a status conflict and the policy's choice."""
 
@@ -178,7 +190,7 @@ class RecordConflict:
         return self.conflict.lead_id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResolveConflict:
     """An open conflict that resolved itself: both sides now agree."""
 
@@ -186,7 +198,7 @@ class ResolveConflict:
     resolution: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """Something a person should know that changes nothing: skipped or duplicate objects."""
 
@@ -200,7 +212,7 @@ Op = CreateCard | UpdateCard | WriteLeadStatus | LinkCard | UpdateBase | RecordC
 """Any operation of a plan."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairState:
     """A linked pair whose presence is settled (both sides live): what its status merge starts from.
 
@@ -216,7 +228,7 @@ class PairState:
     conflict_open: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unsettled:
     """A pair whose status conflict the ``latest`` policy decides by timestamps: its ops are held
     back until :func:`~leadsync.core.planner.settle` knows the later side."""
@@ -225,7 +237,7 @@ class Unsettled:
     state: PairState
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything one cycle should do."""
 

@@ -13,12 +13,14 @@ changed last, :func:`settle` finishes those pairs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+import gc
+from collections.abc import Iterator, Mapping, Set
+from contextlib import contextmanager
 from dataclasses import replace
 
 from leadsync.core.adoption import plan_adoptions
 from leadsync.core.block import card_title, render_block
-from leadsync.core.card_text import card_text
+from leadsync.core.card_text import CardText, card_text
 from leadsync.core.draft import PlanDraft
 from leadsync.core.ops import (
     BaseUpdate,
@@ -36,7 +38,7 @@ from leadsync.core.ops import (
 )
 from leadsync.core.presence import live_pair
 from leadsync.core.snapshot import Snapshot
-from leadsync.core.status_merge import conflict_of, merge_status, needs_latest
+from leadsync.core.status_merge import StatusMerge, conflict_of, merge_status, needs_latest
 from leadsync.core.statuses import NO_CARD_STATUSES, ConflictPolicy, StatusLists
 from leadsync.core.values import CardId, Lead, LeadId, MergeBase, Side
 
@@ -57,6 +59,32 @@ def plan(
     Under the ``latest`` policy, the pairs whose conflict needs timestamps are in ``unsettled``:
     pass the plan to :func:`settle` with the later side of each.
     """
+    with _cycle_collector_paused():
+        return _plan(snapshot, pairs, lists, policy, intents, open_conflicts)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Planning 100,000 pairs allocates a few hundred thousand small acyclic objects, which set off
+    full cycle collections over everything the process holds (a third of the planning time).
+    Reference counting frees all of them; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _plan(
+    snapshot: Snapshot,
+    pairs: Mapping[LeadId, MergeBase],
+    lists: StatusLists,
+    policy: ConflictPolicy,
+    intents: Set[LeadId],
+    open_conflicts: Set[LeadId],
+) -> Plan:
     draft = PlanDraft()
     status_of = lists.status_by_list()
     adoptions = plan_adoptions(snapshot, pairs, draft.reports)
@@ -92,28 +120,36 @@ def _finish_pair(
     merged = merge_status(state, lists, policy, latest, draft)
     if merged is None:
         return
-    lead, card = state.lead, state.card
-    pending = merged.pending
-    kinds: set[WriteKind] = set()
-    changes = CardChanges(list_id=merged.card_list)
-    card_base = BaseUpdate() if merged.card_list is None else BaseUpdate(status=merged.card_status)
-    if merged.card_list is not None:
-        kinds.add(WriteKind.MOVED)
+    lead = state.lead
     text = card_text(state, draft)
-    if text is not None and (text.title is not None or text.description is not None):
-        changes = replace(changes, title=text.title, description=text.description)
-        card_base = card_base.then(text.shown)
-        kinds.add(WriteKind.UPDATED)
-    elif text is not None:
-        pending = pending.then(text.shown)
-    if kinds:
-        reason = "lead changed in Airtable"
-        draft.ops.append(UpdateCard(lead.id, card.id, changes, card_base, frozenset(kinds), reason))
+    if text is not None and text.title is None and text.description is None:
+        pending = merged.pending.then(text.shown)  # the card already shows the lead: only the base learns
+        text = None
+    else:
+        pending = merged.pending
+    if merged.card_list is not None or text is not None:
+        draft.ops.append(_card_update(state, merged, text))
     if merged.lead_status is not None:
         write = BaseUpdate(status=merged.lead_status)
         draft.ops.append(WriteLeadStatus(lead.id, merged.lead_status, write, "card moved in Trello"))
     if pending:
         draft.ops.append(UpdateBase(lead.id, pending, "sides agree"))
+
+
+def _card_update(state: PairState, merged: StatusMerge, text: CardText | None) -> UpdateCard:
+    """The card write of a pair: a move, new text, or both."""
+    kinds: set[WriteKind] = set()
+    changes, card_base = CardChanges(), BaseUpdate()
+    if merged.card_list is not None:
+        changes = CardChanges(list_id=merged.card_list)
+        card_base = BaseUpdate(status=merged.card_status)
+        kinds.add(WriteKind.MOVED)
+    if text is not None:
+        changes = replace(changes, title=text.title, description=text.description)
+        card_base = card_base.then(text.shown)
+        kinds.add(WriteKind.UPDATED)
+    reason = "lead changed in Airtable"
+    return UpdateCard(state.lead.id, state.card.id, changes, card_base, frozenset(kinds), reason)
 
 
 def _plan_new_lead(

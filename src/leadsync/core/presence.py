@@ -23,6 +23,8 @@ from leadsync.core.values import Card, Lead, MergeBase
 __all__ = ["live_pair"]
 
 _LEAD_DELETED = "lead deleted in Airtable"
+_NO_CHANGE = BaseUpdate()
+_LEAD_BACK = BaseUpdate(lead_deleted=False)  # restored in Airtable; the card stays archived until un-archived
 
 
 def live_pair(
@@ -39,7 +41,7 @@ def live_pair(
     if snapshot.lead_gone(base.lead_id) and not base.lead_deleted:
         _lead_deleted(snapshot, base, card, draft)
         return None
-    pending = BaseUpdate(lead_deleted=False) if lead is not None and base.lead_deleted else BaseUpdate()
+    pending = _LEAD_BACK if lead is not None and base.lead_deleted else _NO_CHANGE
     if card is None:
         if snapshot.card_gone(base.card_id) and not base.card_deleted:
             reason = "card deleted in Trello; lead left alone"

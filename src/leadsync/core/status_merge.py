@@ -13,7 +13,7 @@ from leadsync.core.values import ListId, Side
 __all__ = ["StatusMerge", "conflict_of", "conflict_winner", "merge_status", "needs_latest"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusMerge:
     """What the status merge decided: the list to move the card to (with the status that means), the
     status to write to the lead, and the base changes so far."""
