@@ -66,6 +66,7 @@ class CycleResult:
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        """The summary as ``leadsync sync --json`` prints it."""
         o = self.outcome
         return {
             "created": o.created, "moved": o.moved, "updated": o.updated, "archived": o.archived,

@@ -65,6 +65,7 @@ class Outcome:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def fail(self, what: str, exc: Exception) -> None:
+        """Count and log one record's failure."""
         message = f"{what}: {exc}"
         with self._lock:
             self.errors += 1
@@ -108,6 +109,7 @@ class Executor:
         self._base_lock = threading.Lock()  # one base is advanced by a card write and a lead write
 
     def apply(self, plan: Plan) -> Outcome:
+        """Carry out a settled plan: store-only operations first, then the API writes."""
         out = Outcome(reports=list(plan.reports))
         out.skipped = len(plan.reports)
         for report in plan.reports:

@@ -22,6 +22,7 @@ from leadsync.store import ConflictRecord, Store
 
 
 def summary_table(result: CycleResult) -> Table:
+    """The cycle's counts as a table (for a dry run, the counts the plan would reach)."""
     o = result.outcome
     title = "Planned (dry run, nothing written)" if result.dry_run else "Sync cycle"
     table = Table(title=title, show_header=True, header_style="bold")
@@ -46,6 +47,7 @@ def summary_table(result: CycleResult) -> Table:
 
 
 def print_result(console: Console, result: CycleResult) -> None:
+    """The cycle's summary, requests, planned operations (dry run), reports and failures."""
     console.print(summary_table(result))
     calls = result.api_calls
     console.print(
@@ -67,6 +69,7 @@ def print_result(console: Console, result: CycleResult) -> None:
 
 
 def describe_op(op: object) -> str:
+    """One line saying what an operation does."""
     if isinstance(op, CreateCard):
         return f"create card {op.name!r} for lead {op.lead_id}"
     if isinstance(op, UpdateCard):
@@ -91,6 +94,7 @@ def describe_op(op: object) -> str:
 
 
 def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
+    """Conflicts as a table, open ones marked."""
     table = Table(title="Conflicts", header_style="bold")
     for col in ("lead", "card", "base", "Airtable", "Trello", "policy", "detected", "resolution"):
         table.add_column(col)
@@ -109,6 +113,7 @@ def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
 
 
 def status_report(console: Console, store: Store) -> dict[str, Any]:
+    """Prints the store's pairs, conflicts, last cycle and recent activity; returns the counts."""
     pairs = store.pairs()
     open_conflicts = store.open_conflicts()
     last = store.last_cycle()
@@ -142,3 +147,6 @@ def status_report(console: Console, store: Store) -> dict[str, Any]:
         activity.add_row(f"{row.at:%H:%M:%S}", row.action, row.lead_id or "", row.card_id or "", row.detail)
     console.print(activity)
     return info
+
+
+__all__ = ["conflicts_table", "describe_op", "print_result", "status_report", "summary_table"]
