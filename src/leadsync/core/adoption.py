@@ -23,7 +23,10 @@ def plan_adoptions(
     first, more = _claims(snapshot, pairs, reports)
     adoptions: dict[LeadId, LinkCard] = {}
     for lead_id, card in first.items():
-        keep = _adoptable(snapshot, pairs, lead_id, [card, *more.get(lead_id, ())], reports)
+        if lead_id in more or lead_id in pairs or lead_id not in snapshot.leads:
+            keep = _adoptable(snapshot, pairs, lead_id, [card, *more.get(lead_id, ())], reports)
+        else:
+            keep = card  # the usual case, spelled out: one card claims a lead that exists and is free
         if keep is not None:
             adoptions[lead_id] = LinkCard(_adopted_base(lead_id, keep), ADOPTED)
     return adoptions

@@ -116,8 +116,11 @@ def merge_desc(desc: str, lead: Lead) -> str | None:
 def shown_fields(card: Card) -> dict[str, str]:
     """Name/email/source as the card's managed block shows them, when the block and title agree."""
     shown: dict[str, str] = {}
-    for key, value in reversed(_SHOWN_LINE.findall(card.desc)):  # reversed: the first line of a key wins
-        shown[_SHOWN_KEYS[key.lower()]] = value.strip()
-    if "name" in shown and card.name != card_title(shown["name"]):
+    for key, value in _SHOWN_LINE.findall(card.desc):
+        name = _SHOWN_KEYS[key.lower()]
+        if name not in shown:  # the first line of a key wins
+            shown[name] = value.strip()
+    lead_name = shown.get("name")
+    if lead_name is not None and card.name != card_title(lead_name):
         del shown["name"]
     return shown
