@@ -42,6 +42,7 @@ _LEAD_ID_LINE = re.compile(r"^[ \t]*Lead ID:[ \t]*(rec[A-Za-z0-9]{14})[ \t\r]*$"
 _LEAD_ID_ANYWHERE = re.compile(_LEAD_ID_LINE.pattern, re.IGNORECASE | re.MULTILINE)
 _VALUE_LIMIT = 1000  # a block value longer than this is cut, so the block never crowds out the person's text
 _SHOWN_KEYS = {"lead name": "name", "email": "email", "source": "source"}
+_SHOWN_KEYS_AS_WRITTEN = {"Lead Name": "name", "Email": "email", "Source": "source"}
 _SHOWN_LINE = re.compile(r"^[ \t]*(Lead Name|Email|Source)[ \t]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
 # Unicode's control characters (category Cc) are exactly these: C0, DEL and C1. The line break stays.
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -117,7 +118,7 @@ def shown_fields(card: Card) -> dict[str, str]:
     """Name/email/source as the card's managed block shows them, when the block and title agree."""
     shown: dict[str, str] = {}
     for key, value in _SHOWN_LINE.findall(card.desc):
-        name = _SHOWN_KEYS[key.lower()]
+        name = _SHOWN_KEYS_AS_WRITTEN.get(key) or _SHOWN_KEYS[key.lower()]
         if name not in shown:  # the first line of a key wins
             shown[name] = value.strip()
     lead_name = shown.get("name")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from leadsync.core.conflicts import Conflict
 from leadsync.core.draft import PlanDraft
@@ -80,7 +81,7 @@ def merge_status(
         draft.ops.append(ResolveConflict(state.lead.id, "both sides agree"))
     if a == b == t or (a != b and t != b and a == t):
         # Nothing changed, or both made the same change (a false conflict): only the base learns it.
-        return StatusMerge(state.pending if a == b else state.pending.then(BaseUpdate(status=a)))
+        return StatusMerge(state.pending if a == b else state.pending.then(_status_is(a)))
     if a != b and t != b:
         winner = conflict_winner(policy, latest)
         if winner is None and state.conflict_open:
@@ -90,6 +91,12 @@ def merge_status(
             return StatusMerge(state.pending)
         return _one_way(state, lists, winner)
     return _one_way(state, lists, Side.AIRTABLE if a != b else Side.TRELLO)
+
+
+@cache
+def _status_is(status: str) -> BaseUpdate:
+    """The base update that records ``status`` as agreed (one shared value per status: it is immutable)."""
+    return BaseUpdate(status=status)
 
 
 def _one_way(state: PairState, lists: StatusLists, changed: Side) -> StatusMerge:
