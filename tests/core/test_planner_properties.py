@@ -176,7 +176,7 @@ def worlds(draw: st.DrawFn) -> World:
     return w
 
 
-def status_conflicts(w: World) -> list[LeadId]:
+def conflicting_leads(w: World) -> list[LeadId]:
     """The leads whose status changed on both sides to different values (what ``latest`` settles)."""
     return [
         entry.conflict.lead_id
@@ -185,7 +185,7 @@ def status_conflicts(w: World) -> list[LeadId]:
 
 
 def winners_for(w: World) -> dict[LeadId, Side]:
-    return {lid: Side.TRELLO if int(lid[3:]) % 2 else Side.AIRTABLE for lid in status_conflicts(w)}
+    return {lid: Side.TRELLO if int(lid[3:]) % 2 else Side.AIRTABLE for lid in conflicting_leads(w)}
 
 
 policies = st.sampled_from(list(ConflictPolicy))
@@ -237,7 +237,7 @@ def test_after_a_cycle_every_live_pair_agrees_on_status_unless_a_conflict_is_ope
 @FAST
 @given(worlds())
 def test_manual_policy_never_writes_a_conflicting_status(w: World) -> None:
-    conflicts = set(status_conflicts(w))
+    conflicts = set(conflicting_leads(w))
     p = w.plan(ConflictPolicy.MANUAL)
     for op in p.ops:
         if isinstance(op, WriteLeadStatus):
