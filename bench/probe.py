@@ -5,8 +5,8 @@ seeded with the leads, their cards, the store's pairs and a drift of 1% on each 
 
 1. runs one full cycle as ``leadsync sync --full --dry-run`` would: both sides read in full (every lead,
    every card), the base read from the store, planned, nothing written; its peak RSS is the figure;
-2. reads both sides again and times the planning alone (what the engine runs: ``status_conflicts`` then
-   ``plan``), for this steady state, for a first sync (no pairs, empty board) and for a first run on
+2. reads both sides again and times the planning alone (what the engine runs: ``plan`` then ``settle``,
+   here with no timestamps fetched), for this steady state, for a first sync (no pairs, empty board) and for a first run on
    a board whose cards all carry ``Lead ID`` lines (every card adopted).
 
 Prints one JSON object.
@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from leadsync.core import Snapshot, plan, settle
 from leadsync.engine import Engine
-from leadsync.planner import Snapshot, plan, status_conflicts
 from leadsync.settings import load_settings
 
 
@@ -47,8 +47,7 @@ def _planning(engine: Engine, snapshot: Snapshot, pairs: Any) -> float:
     mapping = engine.mapping()
     policy = engine.settings.LEADSYNC_CONFLICT_POLICY
     started = time.process_time()
-    status_conflicts(snapshot, pairs, mapping)
-    plan(snapshot, pairs, mapping, policy)
+    settle(plan(snapshot, pairs, mapping, policy), {}, mapping)
     return time.process_time() - started
 
 

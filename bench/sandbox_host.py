@@ -29,8 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from leadsync.desc import card_title, render_block
-from leadsync.models import Lead, LeadId
+from leadsync.core import Lead, LeadId, card_title, render_block
 from leadsync.sandbox import SandboxState, create_app
 from leadsync.sandbox.airtable.rows import RecordRow
 from leadsync.sandbox.clock import iso_ms

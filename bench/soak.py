@@ -41,8 +41,7 @@ from typing import IO, Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from leadsync.desc import merge_desc, parse_lead_id
-from leadsync.models import Lead, LeadId
+from leadsync.core import Lead, LeadId, merge_desc, parse_lead_id
 from leadsync.sandbox.person import Person
 
 STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")

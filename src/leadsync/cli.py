@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -21,10 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from leadsync import logs
+from leadsync.core import Conflict, ConflictPolicy, LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
-from leadsync.models import LeadId, Side
 from leadsync.output import conflicts_table, print_result, status_report
 from leadsync.settings import Settings, load_settings
 
@@ -211,12 +212,18 @@ def resolve(
         if conflict is None or base is None:
             err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
             raise typer.Exit(EXIT_CONFIG)
-        # Setting the base to the losing side's value makes the kept side the only one that changed.
-        losing = conflict.trello_status if keep is Keep.airtable else conflict.airtable_status
-        from dataclasses import replace
-
-        store.set_base(replace(base, status=losing), action="conflict resolved", detail=f"kept {keep.value}")
-        store.resolve_conflict(LeadId(lead), f"manual: kept {Side(keep.value).value}")
+        recorded = Conflict(
+            conflict.lead_id,
+            conflict.card_id,
+            conflict.base_status,
+            conflict.airtable_status,
+            conflict.trello_status,
+            ConflictPolicy(conflict.policy),
+            detected_at=conflict.detected_at,
+        )
+        resolved, new_base = keep_side(recorded, base, Side(keep.value), datetime.now(UTC))
+        store.set_base(new_base, action="conflict resolved", detail=f"kept {keep.value}")
+        store.resolve_conflict(LeadId(lead), resolved.resolution or "")
         out.print(f"Resolved: lead {lead} keeps the {keep.value} status; run 'leadsync sync' to apply it.")
 
 

@@ -141,3 +141,6 @@ def run_demo(console: Console) -> int:
         return 1
     console.print(f"[bold green]Demo finished: every step behaved as promised ({elapsed:.1f} s).")
     return 0
+
+
+__all__ = ["run_demo"]

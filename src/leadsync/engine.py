@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,12 +20,26 @@ from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.http import ApiHttp, RequestCounter, RetryRules
 from leadsync.clients.pacing import Pacer
 from leadsync.clients.trello import TrelloClient
-from leadsync.desc import parse_lead_id
+from leadsync.core import (
+    Card,
+    CardId,
+    Conflict,
+    CreateCard,
+    CycleMode,
+    Lead,
+    LeadId,
+    ListId,
+    Plan,
+    Side,
+    Snapshot,
+    StatusLists,
+    parse_lead_id,
+    plan,
+    settle,
+)
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.executor import Executor, Outcome, Progress
-from leadsync.models import Base, Card, CardId, Lead, LeadId, ListId, Mapping, Side
-from leadsync.planner import CreateCard, Plan, Snapshot, plan, status_conflicts
-from leadsync.settings import ConflictPolicy, Settings
+from leadsync.settings import Settings
 from leadsync.store import Store, SyncStateChanges
 
 log = logging.getLogger("leadsync.engine")
@@ -37,18 +51,19 @@ CARD_ACTION_FILTER = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,
 
 @dataclass
 class CycleResult:
-    """The summary of PRODUCT.md section 6, plus what a person needs to read."""
+    """The cycle's summary (as ``leadsync sync --json`` prints it), plus what a person needs to read."""
 
     outcome: Outcome
     api_calls: dict[str, dict[str, int]]
     rate_limited: dict[str, int]
     plan: Plan
     dry_run: bool = False
-    mode: str = "full"
+    mode: CycleMode = CycleMode.FULL
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        """The summary as ``leadsync sync --json`` prints it."""
         o = self.outcome
         return {
             "created": o.created, "moved": o.moved, "updated": o.updated, "archived": o.archived,
@@ -129,7 +144,7 @@ class Engine:
                     headers=_trello_headers(settings), on_response=self._trello_headers_seen),
             settings.TRELLO_BOARD_ID,
         )  # fmt: skip
-        self._mapping: Mapping | None = None
+        self._mapping: StatusLists | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -149,11 +164,11 @@ class Engine:
             self.trello_pacer.pause(int(interval) / 1000)
 
     # ---- mapping ----------------------------------------------------------------------------------
-    def mapping(self) -> Mapping:
+    def mapping(self) -> StatusLists:
         """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board (read once)."""
         if self._mapping is None:
             if self.settings.TRELLO_LIST_IDS:
-                self._mapping = Mapping({k: ListId(v) for k, v in self.settings.TRELLO_LIST_IDS.items()})
+                self._mapping = StatusLists({k: ListId(v) for k, v in self.settings.TRELLO_LIST_IDS.items()})
             else:
                 try:
                     lists = {row["name"]: ListId(row["id"]) for row in self.trello.lists()}
@@ -167,7 +182,7 @@ class Engine:
                         f"the board has no list named {', '.join(map(repr, missing))}",
                         "Create the lists on the board, or give TRELLO_LIST_IDS as JSON of status to list id",
                     )
-                self._mapping = Mapping({status: lists[name] for status, name in wanted.items()})
+                self._mapping = StatusLists({status: lists[name] for status, name in wanted.items()})
         return self._mapping
 
     # ---- reading ----------------------------------------------------------------------------------
@@ -275,7 +290,7 @@ class Engine:
             deleted_cards=frozenset(gone_cards),
         )
 
-    def _choose_read(self, full: bool) -> tuple[str, Snapshot, SyncStateChanges]:
+    def _choose_read(self, full: bool) -> tuple[CycleMode, Snapshot, SyncStateChanges]:
         state = self.store.sync_state()
         watermark, last_action, last_full = (
             state.airtable_watermark,
@@ -286,16 +301,14 @@ class Engine:
         due = last_full is None or (every > 0 and datetime.now(UTC) - last_full > timedelta(seconds=every))
         if full or due or watermark is None or last_action is None or self.store.intents():
             snapshot, cursors = self._read_full()
-            return "full", snapshot, cursors
+            return CycleMode.FULL, snapshot, cursors
         snapshot, cursors = self._read_incremental(watermark, last_action)
-        return "incremental", snapshot, cursors
+        return CycleMode.INCREMENTAL, snapshot, cursors
 
-    def latest_winners(
-        self, snapshot: Snapshot, mapping: Mapping, pairs: dict[LeadId, Base] | None = None
-    ) -> dict[LeadId, Side]:
-        """For each status conflict, the side whose change is the later by each API's own timestamp:
-        Trello's ``updateCard`` action that moved the card, Airtable's ``LAST_MODIFIED_TIME({Status})``."""
-        conflicts = status_conflicts(snapshot, self.store.pairs() if pairs is None else pairs, mapping)
+    def latest_winners(self, conflicts: Sequence[Conflict], snapshot: Snapshot) -> dict[LeadId, Side]:
+        """For each of these status conflicts, the side whose change is the later by each API's own
+        timestamp: Trello's ``updateCard`` action that moved the card, Airtable's
+        ``LAST_MODIFIED_TIME({Status})``. Asks nothing when there is no conflict."""
         if not conflicts:
             return {}
         moves = self._card_move_times({c.card_id for c in conflicts}, snapshot.cards)
@@ -306,9 +319,7 @@ class Engine:
             raise ReadFailed("Airtable (status change times)", exc) from exc
         return {lid: Side.AIRTABLE if lid in airtable_later else Side.TRELLO for lid in times}
 
-    def _card_move_times(
-        self, card_ids: set[CardId], cards: dict[CardId, Card] | Any
-    ) -> dict[CardId, datetime]:
+    def _card_move_times(self, card_ids: set[CardId], cards: Mapping[CardId, Card]) -> dict[CardId, datetime]:
         conflict_since = self.store.sync_state().trello_conflict_since
         since = None if conflict_since is None else conflict_since.isoformat()
         try:
@@ -344,7 +355,7 @@ class Engine:
             mapping = self.mapping()
             cursors: SyncStateChanges = {}
             if targets is not None and self.store.sync_state().last_full_scan is not None:
-                mode, snapshot = "targeted", self.read_targets(*targets)
+                mode, snapshot = CycleMode.TARGETED, self.read_targets(*targets)
             else:
                 # A store that never completed a full read (new, or lost) first re-links every card by
                 # its Lead ID, whatever asked for the cycle: a targeted read would not see them (I11).
@@ -376,19 +387,23 @@ class Engine:
                     self.store.finish_cycle(cycle_id, summary, bool(result and result.outcome.errors == 0))
 
     def _cycle(
-        self, mapping: Mapping, snapshot: Snapshot, dry_run: bool, progress: Callable[[int], Progress] | None
+        self,
+        mapping: StatusLists,
+        snapshot: Snapshot,
+        dry_run: bool,
+        progress: Callable[[int], Progress] | None,
     ) -> CycleResult:
         cycle_started = datetime.now(UTC)
-        policy = self.settings.LEADSYNC_CONFLICT_POLICY
         pairs = self.store.pairs()  # once per cycle: 100,000 pairs take seconds to load
-        winners = self.latest_winners(snapshot, mapping, pairs) if policy is ConflictPolicy.LATEST else {}
         intents = self.store.intents()
-        the_plan = plan(
-            snapshot, pairs, mapping, policy,
+        planned = plan(
+            snapshot, pairs, mapping, self.settings.LEADSYNC_CONFLICT_POLICY,
             intents=intents,
             open_conflicts={c.lead_id for c in self.store.open_conflicts()},
-            winners=winners,
         )  # fmt: skip
+        # Only the conflicts the ``latest`` policy decides by timestamps cost requests.
+        winners = self.latest_winners([entry.conflict for entry in planned.unsettled], snapshot)
+        the_plan = settle(planned, winners, mapping)
         if dry_run:
             outcome = Outcome(reports=list(the_plan.reports), skipped=len(the_plan.reports))
             return CycleResult(

@@ -25,10 +25,11 @@ from typing import Any
 
 from leadsync.clients.airtable import BATCH, AirtableClient
 from leadsync.clients.trello import TrelloClient
-from leadsync.errors import LeadsyncError
-from leadsync.models import Base, LeadId
-from leadsync.planner import (
+from leadsync.core import (
+    BaseUpdate,
+    CardChanges,
     CreateCard,
+    LeadId,
     LinkCard,
     Plan,
     RecordConflict,
@@ -36,8 +37,10 @@ from leadsync.planner import (
     ResolveConflict,
     UpdateBase,
     UpdateCard,
+    WriteKind,
     WriteLeadStatus,
 )
+from leadsync.errors import LeadsyncError
 from leadsync.store import ConflictRecord, Store
 
 log = logging.getLogger("leadsync.executor")
@@ -62,6 +65,7 @@ class Outcome:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def fail(self, what: str, exc: Exception) -> None:
+        """Count and log one record's failure."""
         message = f"{what}: {exc}"
         with self._lock:
             self.errors += 1
@@ -75,7 +79,18 @@ class Outcome:
                 setattr(self, name, getattr(self, name) + n)
 
 
+def trello_fields(changes: CardChanges) -> dict[str, Any]:
+    """A card update as Trello's card fields (``idList``, ``name``, ``desc``, ``closed``)."""
+    named = {"idList": changes.list_id, "name": changes.title, "desc": changes.description}
+    fields: dict[str, Any] = {name: value for name, value in named.items() if value is not None}
+    if changes.closed is not None:
+        fields["closed"] = changes.closed
+    return fields
+
+
 class Executor:
+    """Applies plans against the store and both APIs."""
+
     def __init__(
         self,
         store: Store,
@@ -94,6 +109,7 @@ class Executor:
         self._base_lock = threading.Lock()  # one base is advanced by a card write and a lead write
 
     def apply(self, plan: Plan) -> Outcome:
+        """Carry out a settled plan: store-only operations first, then the API writes."""
         out = Outcome(reports=list(plan.reports))
         out.skipped = len(plan.reports)
         for report in plan.reports:
@@ -149,19 +165,23 @@ class Executor:
 
     def _update(self, op: UpdateCard, out: Outcome) -> None:
         try:
-            self.trello.update_card(op.card_id, op.changes)
+            self.trello.update_card(op.card_id, trello_fields(op.changes))
             self._advance(
                 op.lead_id,
                 op.base_updates,
                 "+".join(sorted(op.kinds)) or "updated",
-                f"{op.reason}: {', '.join(sorted(op.changes))}",
+                f"{op.reason}: {', '.join(sorted(trello_fields(op.changes)))}",
             )
         except LeadsyncError as exc:
             out.fail(f"update card {op.card_id} of lead {op.lead_id}", exc)
             return
         finally:
             self.progress(1)
-        out.count(moved="moved" in op.kinds, updated="updated" in op.kinds, archived="archived" in op.kinds)
+        out.count(
+            moved=WriteKind.MOVED in op.kinds,
+            updated=WriteKind.UPDATED in op.kinds,
+            archived=WriteKind.ARCHIVED in op.kinds,
+        )
 
     def _write_statuses(self, ops: list[WriteLeadStatus], out: Outcome) -> None:
         by_lead = {op.lead_id: op for op in ops}
@@ -187,35 +207,34 @@ class Executor:
 
     def _conflict(self, op: RecordConflict, out: Outcome) -> None:
         now = datetime.now(UTC)
-        resolution = None if op.winner is None else f"{op.policy}: kept {op.winner.value}"
+        conflict = op.conflict
         record = ConflictRecord(
-            op.lead_id,
-            op.card_id,
-            op.base_status,
-            op.airtable_status,
-            op.trello_status,
-            op.policy,
+            conflict.lead_id,
+            conflict.card_id,
+            conflict.base_status,
+            conflict.airtable_status,
+            conflict.trello_status,
+            conflict.policy.value,
             now,
-            now if op.winner else None,
-            resolution,
+            now if conflict.winner else None,
+            conflict.resolution,
         )
         if self.store.record_conflict(record):
             out.count(conflicts=1)
             self.store.log(
                 "conflict",
-                lead_id=op.lead_id,
-                card_id=op.card_id,
-                detail=f"Airtable {op.airtable_status!r} vs Trello {op.trello_status!r}: "
-                f"{resolution or 'left for a person (leadsync conflicts resolve)'}",
+                lead_id=conflict.lead_id,
+                card_id=conflict.card_id,
+                detail=f"Airtable {conflict.airtable_status!r} vs Trello {conflict.trello_status!r}: "
+                f"{conflict.resolution or 'left for a person (leadsync conflicts resolve)'}",
             )
 
-    def _advance(self, lead_id: LeadId, updates: dict[str, Any], action: str, detail: str) -> None:
+    def _advance(self, lead_id: LeadId, updates: BaseUpdate, action: str, detail: str) -> None:
         with self._base_lock:
             current = self.store.get_pair(lead_id)
             if current is None:
                 raise LeadsyncError(f"lead {lead_id} is no longer linked")
-            new: Base = replace(current, **updates)
-            self.store.set_base(new, action=action, detail=detail)
+            self.store.set_base(updates.applied_to(current), action=action, detail=detail)
 
     # ---- helpers ----------------------------------------------------------------------------------
     def _guard(self, out: Outcome, what: str, fn: Callable[..., object], *args: Any) -> None:
@@ -274,3 +293,6 @@ class Executor:
             i += 1
         if failures:
             raise failures[0]
+
+
+__all__ = ["Executor", "Outcome", "Progress", "trello_fields"]

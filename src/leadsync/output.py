@@ -7,12 +7,22 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from leadsync.core import (
+    CreateCard,
+    LinkCard,
+    RecordConflict,
+    UpdateBase,
+    UpdateCard,
+    WriteKind,
+    WriteLeadStatus,
+)
 from leadsync.engine import CycleResult
-from leadsync.planner import CreateCard, LinkCard, RecordConflict, UpdateBase, UpdateCard, WriteLeadStatus
+from leadsync.executor import trello_fields
 from leadsync.store import ConflictRecord, Store
 
 
 def summary_table(result: CycleResult) -> Table:
+    """The cycle's counts as a table (for a dry run, the counts the plan would reach)."""
     o = result.outcome
     title = "Planned (dry run, nothing written)" if result.dry_run else "Sync cycle"
     table = Table(title=title, show_header=True, header_style="bold")
@@ -22,10 +32,10 @@ def summary_table(result: CycleResult) -> Table:
         ops = result.plan.ops
         counts = [
             sum(isinstance(op, CreateCard) for op in ops),
-            sum(isinstance(op, UpdateCard) and "moved" in op.kinds for op in ops),
-            sum(isinstance(op, UpdateCard) and "updated" in op.kinds for op in ops)
+            sum(isinstance(op, UpdateCard) and WriteKind.MOVED in op.kinds for op in ops),
+            sum(isinstance(op, UpdateCard) and WriteKind.UPDATED in op.kinds for op in ops)
             + sum(isinstance(op, WriteLeadStatus) for op in ops),
-            sum(isinstance(op, UpdateCard) and "archived" in op.kinds for op in ops),
+            sum(isinstance(op, UpdateCard) and WriteKind.ARCHIVED in op.kinds for op in ops),
             sum(isinstance(op, RecordConflict) for op in ops),
             o.skipped,
             0,
@@ -37,6 +47,7 @@ def summary_table(result: CycleResult) -> Table:
 
 
 def print_result(console: Console, result: CycleResult) -> None:
+    """The cycle's summary, requests, planned operations (dry run), reports and failures."""
     console.print(summary_table(result))
     calls = result.api_calls
     console.print(
@@ -58,21 +69,24 @@ def print_result(console: Console, result: CycleResult) -> None:
 
 
 def describe_op(op: object) -> str:
+    """One line saying what an operation does."""
     if isinstance(op, CreateCard):
         return f"create card {op.name!r} for lead {op.lead_id}"
     if isinstance(op, UpdateCard):
         return (
-            f"update card {op.card_id} ({', '.join(sorted(op.changes))}) for lead {op.lead_id}: {op.reason}"
+            f"update card {op.card_id} ({', '.join(sorted(trello_fields(op.changes)))}) for lead {op.lead_id}: "
+            f"{op.reason}"
         )
     if isinstance(op, WriteLeadStatus):
         return f"set Status of lead {op.lead_id} to {op.status!r}: {op.reason}"
     if isinstance(op, LinkCard):
         return f"link card {op.base.card_id} to lead {op.base.lead_id}: {op.reason}"
     if isinstance(op, RecordConflict):
-        kept = op.winner.value if op.winner else "neither (left for a person)"
+        conflict = op.conflict
+        kept = conflict.winner.value if conflict.winner else "neither (left for a person)"
         return (
-            f"record conflict on lead {op.lead_id}: Airtable {op.airtable_status!r} vs "
-            f"Trello {op.trello_status!r}, keep {kept}"
+            f"record conflict on lead {op.lead_id}: Airtable {conflict.airtable_status!r} vs "
+            f"Trello {conflict.trello_status!r}, keep {kept}"
         )
     if isinstance(op, UpdateBase):
         return f"record in the store for lead {op.lead_id}: {op.reason}"
@@ -80,6 +94,7 @@ def describe_op(op: object) -> str:
 
 
 def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
+    """Conflicts as a table, open ones marked."""
     table = Table(title="Conflicts", header_style="bold")
     for col in ("lead", "card", "base", "Airtable", "Trello", "policy", "detected", "resolution"):
         table.add_column(col)
@@ -98,6 +113,7 @@ def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
 
 
 def status_report(console: Console, store: Store) -> dict[str, Any]:
+    """Prints the store's pairs, conflicts, last cycle and recent activity; returns the counts."""
     pairs = store.pairs()
     open_conflicts = store.open_conflicts()
     last = store.last_cycle()
@@ -131,3 +147,6 @@ def status_report(console: Console, store: Store) -> dict[str, Any]:
         activity.add_row(f"{row.at:%H:%M:%S}", row.action, row.lead_id or "", row.card_id or "", row.detail)
     console.print(activity)
     return info
+
+
+__all__ = ["conflicts_table", "describe_op", "print_result", "status_report", "summary_table"]

@@ -24,9 +24,9 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from leadsync import webhook_events, webhook_signatures, webhooks
+from leadsync.core import CardId, LeadId
 from leadsync.engine import Engine
 from leadsync.errors import LeadsyncError, LockBusy
-from leadsync.models import CardId, LeadId
 from leadsync.settings import Settings
 
 log = logging.getLogger("leadsync.server")

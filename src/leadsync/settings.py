@@ -6,7 +6,6 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,19 +13,8 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from leadsync.core import DEFAULT_STATUSES, ConflictPolicy
 from leadsync.errors import ConfigError
-
-DEFAULT_STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
-
-
-class ConflictPolicy(StrEnum):
-    """What happens when both sides changed a lead's status to different values."""
-
-    LATEST = "latest"
-    AIRTABLE = "airtable"
-    TRELLO = "trello"
-    MANUAL = "manual"
-
 
 # How to get a right value, per variable: the "fix" half of every configuration error.
 _FIXES: dict[str, str] = {

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadsync.models import CardId, LeadId
+from leadsync.core import CardId, LeadId
 
 __all__ = [
     "MalformedEvent",

@@ -13,8 +13,8 @@ from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.http import ApiHttp, RequestCounter, RetryRules
 from leadsync.clients.pacing import Pacer
 from leadsync.clients.trello import TrelloClient
+from leadsync.core import LeadId
 from leadsync.errors import ApiError, BadRequest, NotFound, OutcomeUnknown, TransportFailed, Unauthorized
-from leadsync.models import LeadId
 from tests.fixtures_sandbox import RunningSandbox
 
 FAST = RetryRules(rate_limit_wait=0.05, attempts=4, timeout=10.0, wait_initial=0.01, wait_max=0.05)

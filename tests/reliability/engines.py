@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from leadsync.desc import parse_lead_id
+from leadsync.core import parse_lead_id
 from leadsync.engine import CycleResult, Engine
 from leadsync.executor import Progress
 from leadsync.sandbox import BackgroundServer, SandboxState, start

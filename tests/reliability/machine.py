@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from leadsync.settings import ConflictPolicy
+from leadsync.core import ConflictPolicy
 from tests.reliability.world import STATS, STATUSES, UNMAPPED_LIST, UNMAPPED_STATUS, World
 
 NASTY = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leadsync.desc import parse_lead_id
+from leadsync.core import parse_lead_id
 from leadsync.sandbox import BackgroundServer, FaultRule, SandboxState
 from leadsync.sandbox.person import Person
 from leadsync.settings import Settings

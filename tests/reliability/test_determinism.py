@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import stamina
 
-from leadsync.settings import ConflictPolicy
+from leadsync.core import ConflictPolicy
 from tests.reliability.world import STATUSES, UNMAPPED_LIST, world
 
 NAMES = ["Ada", "O'Brien", "{Name}", "Zoë", "two\nlines", "李雷", ""]

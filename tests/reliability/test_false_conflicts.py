@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from leadsync.models import LeadId
+from leadsync.core import ConflictPolicy, LeadId
 from leadsync.sandbox import SandboxState
 from leadsync.sandbox.person import Person
-from leadsync.settings import ConflictPolicy
 from tests.reliability.engines import (
     card_of,
     engine_settings,

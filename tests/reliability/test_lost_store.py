@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from leadsync.core import LeadId
 from leadsync.engine import Engine
-from leadsync.models import LeadId
 from leadsync.sandbox.person import Person
 from leadsync.settings import Settings
 from leadsync.store.schema import metadata

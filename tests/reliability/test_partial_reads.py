@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from leadsync.desc import parse_lead_id
+from leadsync.core import parse_lead_id
 from leadsync.engine import Engine
 from leadsync.sandbox import BackgroundServer
 from leadsync.sandbox.person import Person

@@ -30,14 +30,24 @@ from typing import Any
 import httpx
 
 from leadsync import webhook_events
-from leadsync.desc import card_title, merge_desc, parse_lead_id, render_block
+from leadsync.core import (
+    UNKNOWN_STATUS,
+    Card,
+    CardId,
+    ConflictPolicy,
+    Lead,
+    LeadId,
+    ListId,
+    card_title,
+    merge_desc,
+    parse_lead_id,
+    render_block,
+)
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ReadFailed
-from leadsync.models import Card, CardId, Lead, LeadId, ListId
-from leadsync.planner import UNKNOWN_STATUS
 from leadsync.sandbox import BackgroundServer, FaultRule
 from leadsync.sandbox.person import Person
-from leadsync.settings import ConflictPolicy, Settings
+from leadsync.settings import Settings
 from leadsync.store import Store
 from tests.reliability.engines import (
     TLS,

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadsync.desc import DESC_LIMIT
+from leadsync.core import DESC_LIMIT
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError
 from leadsync.sandbox import SandboxState

@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 
 from leadsync import webhook_events, webhook_signatures
 from leadsync.clients.airtable import quoted, record_id_formula
-from leadsync.desc import parse_lead_id
+from leadsync.core import LeadId, parse_lead_id
 from leadsync.engine import Engine
-from leadsync.models import LeadId
 from leadsync.sandbox import BackgroundServer, SandboxState
 from leadsync.sandbox.person import Person
 from tests.fixtures_sandbox import RunningSandbox

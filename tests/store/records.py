@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from leadsync.models import Base, CardId, LeadId
+from leadsync.core import CardId, LeadId, MergeBase
 from leadsync.store import ConflictRecord
 
 __all__ = ["CARD_1", "CARD_2", "LEAD_A", "LEAD_B", "T0", "base", "conflict"]
@@ -16,9 +16,9 @@ CARD_2 = CardId("65f0a0000000000000000002")
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def base(lead: LeadId = LEAD_A, card: CardId = CARD_1, status: str | None = "NEW", **kw: object) -> Base:
+def base(lead: LeadId = LEAD_A, card: CardId = CARD_1, status: str | None = "NEW", **kw: object) -> MergeBase:
     """A pair's base with the given ids and status (and any other field)."""
-    return Base(lead_id=lead, card_id=card, status=status, **kw)  # type: ignore[arg-type]
+    return MergeBase(lead_id=lead, card_id=card, status=status, **kw)  # type: ignore[arg-type]
 
 
 def conflict(lead: LeadId = LEAD_A, at: datetime = T0, **kw: object) -> ConflictRecord:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
+from leadsync.core import CardId, LeadId
 from leadsync.errors import StoreError
-from leadsync.models import CardId, LeadId
 from leadsync.store import CompletedCreate, Store
 from tests.store.records import CARD_1, CARD_2, LEAD_A, LEAD_B, T0, base
 

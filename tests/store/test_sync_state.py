@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, insert, inspect
 
-from leadsync.models import LeadId
+from leadsync.core import LeadId
 from leadsync.store import Store, SyncState, SyncStateChanges
 from tests.store.records import T0
 

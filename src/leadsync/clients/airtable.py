@@ -12,8 +12,8 @@ from typing import Any, TypedDict
 from urllib.parse import quote
 
 from leadsync.clients.http import ApiHttp
+from leadsync.core import Lead, LeadId
 from leadsync.errors import BadRequest
-from leadsync.models import Lead, LeadId
 
 FIELDS = ("Name", "Email", "Status", "Source")
 BATCH = 10  # records per write request, Airtable's maximum

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from leadsync.clients.http import ApiHttp
+from leadsync.core import Card, CardId, ListId
 from leadsync.errors import ServerError
-from leadsync.models import Card, CardId, ListId
 
 CARD_FIELDS = "id,name,desc,idList,closed"
 BATCH = 10  # routes per /1/batch request, Trello's maximum

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Row, select, update
 
+from leadsync.core import CardId, LeadId
 from leadsync.errors import StoreError
-from leadsync.models import CardId, LeadId
 from leadsync.store.connection import StoreConnection, now
 from leadsync.store.schema import conflicts
 

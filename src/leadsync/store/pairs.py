@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadsync.core import CardId, LeadId, MergeBase
 from leadsync.errors import StoreError
-from leadsync.models import Base, CardId, LeadId
 from leadsync.store.connection import StoreConnection, describe, now
 from leadsync.store.journal import activity_values
 from leadsync.store.schema import activity, intents, pairs
@@ -32,12 +32,12 @@ __all__ = ["CompletedCreate", "PairStore"]
 class CompletedCreate:
     """A card the executor created for a lead: the pair's first base, and the activity's detail."""
 
-    base: Base
+    base: MergeBase
     detail: str = ""
 
 
-def _base_from_row(row: Row[Any]) -> Base:
-    return Base(
+def _base_from_row(row: Row[Any]) -> MergeBase:
+    return MergeBase(
         lead_id=LeadId(row.lead_id),
         card_id=CardId(row.card_id),
         status=row.status,
@@ -50,7 +50,7 @@ def _base_from_row(row: Row[Any]) -> Base:
     )
 
 
-def _base_values(base: Base) -> dict[str, object]:
+def _base_values(base: MergeBase) -> dict[str, object]:
     return {
         "card_id": base.card_id,
         "status": base.status,
@@ -67,25 +67,25 @@ def _base_values(base: Base) -> dict[str, object]:
 class PairStore(StoreConnection):
     """Reading and writing linked pairs and the create intents that guard card creation."""
 
-    def pairs(self) -> dict[LeadId, Base]:
+    def pairs(self) -> dict[LeadId, MergeBase]:
         """Every linked pair's base, by lead."""
         with self._read("read the linked pairs") as conn:
             rows = conn.execute(select(pairs).order_by(pairs.c.lead_id)).all()
         return {LeadId(row.lead_id): _base_from_row(row) for row in rows}
 
-    def get_pair(self, lead_id: LeadId) -> Base | None:
+    def get_pair(self, lead_id: LeadId) -> MergeBase | None:
         """The base of the lead's pair, or None if the lead is not linked."""
         with self._read(f"read the pair of lead {lead_id}") as conn:
             row = conn.execute(select(pairs).where(pairs.c.lead_id == lead_id)).first()
         return None if row is None else _base_from_row(row)
 
-    def pair_by_card(self, card_id: CardId) -> Base | None:
+    def pair_by_card(self, card_id: CardId) -> MergeBase | None:
         """The base of the card's pair, or None if the card is not linked."""
         with self._read(f"read the pair of card {card_id}") as conn:
             row = conn.execute(select(pairs).where(pairs.c.card_id == card_id)).first()
         return None if row is None else _base_from_row(row)
 
-    def _insert_pair(self, conn: Connection, base: Base) -> None:
+    def _insert_pair(self, conn: Connection, base: MergeBase) -> None:
         """Insert a pair, refusing (StoreError) if the lead or the card is linked already."""
         lead_row = conn.execute(select(pairs.c.card_id).where(pairs.c.lead_id == base.lead_id)).first()
         if lead_row is not None:
@@ -97,7 +97,7 @@ class PairStore(StoreConnection):
         # row and _tx turns the IntegrityError into a StoreError.
         conn.execute(insert(pairs).values(lead_id=base.lead_id, **_base_values(base)))
 
-    def link(self, base: Base, *, reason: str) -> None:
+    def link(self, base: MergeBase, *, reason: str) -> None:
         """Record a new pair (adoption of an existing card, or a recovered create), and clear the lead's
         create intent with it: a linked lead has its card, so no create is pending any more."""
         with self._tx(f"link lead {base.lead_id} to card {base.card_id}") as conn:
@@ -107,7 +107,7 @@ class PairStore(StoreConnection):
                 insert(activity).values(activity_values("linked", base.lead_id, base.card_id, reason))
             )
 
-    def set_base(self, base: Base, *, action: str | None = None, detail: str = "") -> None:
+    def set_base(self, base: MergeBase, *, action: str | None = None, detail: str = "") -> None:
         """Advance the merge base of an existing pair; its card must stay the same."""
         with self._tx(f"update the base of lead {base.lead_id}") as conn:
             result = conn.execute(
@@ -166,7 +166,7 @@ class PairStore(StoreConnection):
         with self._tx(f"clear the create intent of lead {lead_id}") as conn:
             conn.execute(delete(intents).where(intents.c.lead_id == lead_id))
 
-    def complete_create(self, base: Base, *, detail: str = "") -> None:
+    def complete_create(self, base: MergeBase, *, detail: str = "") -> None:
         """In ONE transaction: insert the new pair, delete its intent, log ``created``."""
         with self._tx(f"record the card {base.card_id} created for lead {base.lead_id}") as conn:
             self._complete_one(conn, base, detail)
@@ -191,7 +191,7 @@ class PairStore(StoreConnection):
                     refused[item.base.lead_id] = describe(exc)
         return refused
 
-    def _complete_one(self, conn: Connection, base: Base, detail: str) -> None:
+    def _complete_one(self, conn: Connection, base: MergeBase, detail: str) -> None:
         self._insert_pair(conn, base)
         conn.execute(delete(intents).where(intents.c.lead_id == base.lead_id))
         conn.execute(insert(activity).values(activity_values("created", base.lead_id, base.card_id, detail)))

@@ -1,14 +1,16 @@
-"""Domain values shared by the planner, the store, the clients and the executor.
+"""Domain values: the ids, the two sides, a lead, a card, and the merge base of a linked pair.
 
 Everything here is a frozen dataclass or an alias: the planner compares these by value.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NewType
+
+__all__ = ["Card", "CardId", "Lead", "LeadId", "ListId", "MergeBase", "Side", "card_created_at"]
 
 LeadId = NewType("LeadId", str)
 """An Airtable record id: ``rec`` + 14 letters or digits."""
@@ -21,6 +23,8 @@ ListId = NewType("ListId", str)
 
 
 class Side(StrEnum):
+    """One of the two systems kept in sync."""
+
     AIRTABLE = "airtable"
     TRELLO = "trello"
 
@@ -53,12 +57,13 @@ class Card:
 
     @property
     def created_at(self) -> datetime:
+        """When Trello made the card (from its id)."""
         return card_created_at(self.id)
 
 
 @dataclass(frozen=True, slots=True)
-class Base:
-    """What both sides agreed on at the last sync of one linked lead/card pair (the merge base).
+class MergeBase:
+    """What both sides agreed on at the last sync of one linked lead/card pair.
 
     ``name``/``email``/``source`` are the lead's values last written to the card; ``status`` is the
     status both sides last agreed on (None: the lead had no status). ``card_closed`` is the card's
@@ -74,22 +79,3 @@ class Base:
     card_closed: bool = False
     lead_deleted: bool = False
     card_deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    """Status <-> list mapping (1:1)."""
-
-    list_by_status: dict[str, ListId] = field(default_factory=dict)
-
-    def list_for(self, status: str | None) -> ListId | None:
-        return None if status is None else self.list_by_status.get(status)
-
-    def status_for(self, list_id: str) -> str | None:
-        for status, lid in self.list_by_status.items():
-            if lid == list_id:
-                return status
-        return None
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self.list_by_status.items())))

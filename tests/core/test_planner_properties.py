@@ -10,25 +10,34 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadsync.desc import card_title, parse_lead_id, render_block
-from leadsync.models import Base, Card, CardId, Lead, LeadId, ListId, Mapping, Side
-from leadsync.planner import (
+from leadsync.core import (
+    Card,
+    CardId,
+    ConflictPolicy,
     CreateCard,
+    Lead,
+    LeadId,
     LinkCard,
+    ListId,
+    MergeBase,
     Plan,
     RecordConflict,
     ResolveConflict,
+    Side,
     Snapshot,
+    StatusLists,
     UpdateBase,
     UpdateCard,
     WriteLeadStatus,
+    card_title,
+    parse_lead_id,
     plan,
-    status_conflicts,
+    render_block,
+    settle,
 )
-from leadsync.settings import ConflictPolicy
 
 STATUSES = ["NEW", "CONTACTED", "QUALIFIED", "LOST"]
-MAPPING = Mapping({s: ListId(f"{i:024x}") for i, s in enumerate(STATUSES, start=1)})
+MAPPING = StatusLists({s: ListId(f"{i:024x}") for i, s in enumerate(STATUSES, start=1)})
 UNMAPPED_LIST = ListId("f" * 24)
 _ids = itertools.count(1)
 
@@ -45,16 +54,15 @@ def new_card_id() -> CardId:
 class World:
     leads: dict[LeadId, Lead] = field(default_factory=dict)
     cards: dict[CardId, Card] = field(default_factory=dict)
-    pairs: dict[LeadId, Base] = field(default_factory=dict)
+    pairs: dict[LeadId, MergeBase] = field(default_factory=dict)
     open_conflicts: set[LeadId] = field(default_factory=set)
 
     def snapshot(self) -> Snapshot:
         return Snapshot(dict(self.leads), dict(self.cards))
 
     def plan(self, policy: ConflictPolicy, winners: dict[LeadId, Side] | None = None) -> Plan:
-        return plan(
-            self.snapshot(), self.pairs, MAPPING, policy, open_conflicts=self.open_conflicts, winners=winners
-        )
+        planned = plan(self.snapshot(), self.pairs, MAPPING, policy, open_conflicts=self.open_conflicts)
+        return settle(planned, winners or {}, MAPPING)
 
     def apply(self, p: Plan) -> None:
         """Pretend every operation succeeded, in the executor's order."""
@@ -76,12 +84,12 @@ class World:
         if isinstance(op, LinkCard):
             self.pairs[op.base.lead_id] = op.base
         elif isinstance(op, RecordConflict):
-            if op.winner is None:
+            if op.conflict.winner is None:
                 self.open_conflicts.add(op.lead_id)
         elif isinstance(op, ResolveConflict):
             self.open_conflicts.discard(op.lead_id)
         elif isinstance(op, UpdateBase):
-            self.pairs[op.lead_id] = replace(self.pairs[op.lead_id], **op.updates)
+            self.pairs[op.lead_id] = op.updates.applied_to(self.pairs[op.lead_id])
         elif isinstance(op, CreateCard):
             cid = new_card_id()
             self.cards[cid] = Card(cid, op.name, op.desc, op.list_id)
@@ -91,15 +99,15 @@ class World:
             ch = op.changes
             self.cards[op.card_id] = replace(
                 card,
-                name=ch.get("name", card.name),
-                desc=ch.get("desc", card.desc),
-                list_id=ch.get("idList", card.list_id),
-                closed=ch.get("closed", card.closed),
+                name=card.name if ch.title is None else ch.title,
+                desc=card.desc if ch.description is None else ch.description,
+                list_id=card.list_id if ch.list_id is None else ch.list_id,
+                closed=card.closed if ch.closed is None else ch.closed,
             )
-            self.pairs[op.lead_id] = replace(self.pairs[op.lead_id], **op.base_updates)
+            self.pairs[op.lead_id] = op.base_updates.applied_to(self.pairs[op.lead_id])
         elif isinstance(op, WriteLeadStatus):
             self.leads[op.lead_id] = replace(self.leads[op.lead_id], status=op.status)
-            self.pairs[op.lead_id] = replace(self.pairs[op.lead_id], **op.base_updates)
+            self.pairs[op.lead_id] = op.base_updates.applied_to(self.pairs[op.lead_id])
 
 
 names = st.text(alphabet="abcXYZ é'{}\\\n", min_size=0, max_size=8)
@@ -121,7 +129,7 @@ def worlds(draw: st.DrawFn) -> World:
             w.cards[cid] = Card(
                 cid, card_title(lead.name), "notes\n\n" + render_block(lead), MAPPING.list_by_status[status]
             )
-            w.pairs[lid] = Base(lid, cid, status, lead.name, lead.email, lead.source)
+            w.pairs[lid] = MergeBase(lid, cid, status, lead.name, lead.email, lead.source)
     # Edits on both sides.
     for lid in list(w.leads):
         what = draw(st.sampled_from(["none", "status", "name", "email", "delete", "blank"]))
@@ -168,11 +176,16 @@ def worlds(draw: st.DrawFn) -> World:
     return w
 
 
+def conflicting_leads(w: World) -> list[LeadId]:
+    """The leads whose status changed on both sides to different values (what ``latest`` settles)."""
+    return [
+        entry.conflict.lead_id
+        for entry in plan(w.snapshot(), w.pairs, MAPPING, ConflictPolicy.LATEST).unsettled
+    ]
+
+
 def winners_for(w: World) -> dict[LeadId, Side]:
-    return {
-        c.lead_id: Side.TRELLO if int(c.lead_id[3:]) % 2 else Side.AIRTABLE
-        for c in status_conflicts(w.snapshot(), w.pairs, MAPPING)
-    }
+    return {lid: Side.TRELLO if int(lid[3:]) % 2 else Side.AIRTABLE for lid in conflicting_leads(w)}
 
 
 policies = st.sampled_from(list(ConflictPolicy))
@@ -224,13 +237,13 @@ def test_after_a_cycle_every_live_pair_agrees_on_status_unless_a_conflict_is_ope
 @FAST
 @given(worlds())
 def test_manual_policy_never_writes_a_conflicting_status(w: World) -> None:
-    conflicts = {c.lead_id for c in status_conflicts(w.snapshot(), w.pairs, MAPPING)}
+    conflicts = set(conflicting_leads(w))
     p = w.plan(ConflictPolicy.MANUAL)
     for op in p.ops:
         if isinstance(op, WriteLeadStatus):
             assert op.lead_id not in conflicts
         if isinstance(op, UpdateCard):
-            assert op.lead_id not in conflicts or "idList" not in op.changes
+            assert op.lead_id not in conflicts or op.changes.list_id is None
 
 
 @FAST
@@ -242,7 +255,7 @@ def test_nothing_is_ever_deleted_and_archived_cards_are_never_recreated(
     for op in p.ops:
         if isinstance(op, CreateCard):
             assert op.lead_id not in w.pairs
-        if isinstance(op, UpdateCard) and op.changes.get("closed") is True:
+        if isinstance(op, UpdateCard) and op.changes.closed is True:
             assert op.lead_id not in w.leads, "only a deleted lead archives its card"
 
 
@@ -254,12 +267,15 @@ def test_the_plan_does_not_depend_on_the_order_the_sides_were_read_in(
     winners = winners_for(w)
     forward = w.plan(policy, winners)
     reversed_snapshot = Snapshot(dict(reversed(list(w.leads.items()))), dict(reversed(list(w.cards.items()))))
-    backward = plan(
-        reversed_snapshot,
-        dict(reversed(list(w.pairs.items()))),
+    backward = settle(
+        plan(
+            reversed_snapshot,
+            dict(reversed(list(w.pairs.items()))),
+            MAPPING,
+            policy,
+            open_conflicts=w.open_conflicts,
+        ),
+        winners,
         MAPPING,
-        policy,
-        open_conflicts=w.open_conflicts,
-        winners=winners,
     )
     assert set(map(repr, forward.ops)) == set(map(repr, backward.ops))

@@ -1,0 +1,54 @@
+"""Status conflicts: both sides changed a lead's status to different values since the merge base.
+
+One type for a conflict found by the planner, recorded by the store and resolved by a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from leadsync.core.statuses import ConflictPolicy
+from leadsync.core.values import CardId, LeadId, MergeBase, Side
+
+__all__ = ["Conflict", "keep_side"]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """One status conflict of a linked pair.
+
+    ``winner`` is the side the policy kept (None: left for a person, or not decided yet).
+    ``detected_at``, ``resolved_at`` and ``resolution`` are set once the conflict is recorded or settled.
+    """
+
+    lead_id: LeadId
+    card_id: CardId
+    base_status: str | None
+    airtable_status: str | None
+    trello_status: str | None
+    policy: ConflictPolicy
+    winner: Side | None = None
+    detected_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+    def decided(self, winner: Side | None) -> Conflict:
+        """This conflict with the policy's choice (None: left for a person) and its resolution text."""
+        resolution = None if winner is None else f"{self.policy.value}: kept {winner.value}"
+        return replace(self, winner=winner, resolution=resolution)
+
+    def status_of(self, side: Side) -> str | None:
+        """The status ``side`` holds in this conflict."""
+        return self.airtable_status if side is Side.AIRTABLE else self.trello_status
+
+
+def keep_side(conflict: Conflict, base: MergeBase, keep: Side, at: datetime) -> tuple[Conflict, MergeBase]:
+    """A person keeps ``keep``'s status: the conflict resolved, and the pair's new merge base.
+
+    The new base holds the losing side's status, so the kept side is the only one that changed since
+    the base: the next cycle writes the kept status to the other side, like any one-sided change.
+    """
+    losing = Side.TRELLO if keep is Side.AIRTABLE else Side.AIRTABLE
+    resolved = replace(conflict, winner=keep, resolved_at=at, resolution=f"manual: kept {keep.value}")
+    return resolved, replace(base, status=conflict.status_of(losing))
