@@ -7,6 +7,7 @@
     │   └── LockBusy           another process holds the cycle lock
     └── ApiError               an HTTP exchange with Airtable or Trello failed
         ├── TransportFailed    no response: timeout, refused or dropped connection
+        │   ├── Unreachable    nothing listens at the address (refused, unknown host): retried briefly
         │   └── OutcomeUnknown the request may have been applied: a write whose response was lost
         ├── BadRequest         400/413/422: the request itself is wrong; never retried
         ├── Unauthorized       401/403: credentials or permissions
@@ -80,6 +81,10 @@ class ApiError(LeadsyncError):
 
 class TransportFailed(ApiError):
     """No usable response arrived (timeout, refused or dropped connection)."""
+
+
+class Unreachable(TransportFailed):
+    """The connection itself failed (refused, unknown host): nothing listens, so waiting long is pointless."""
 
 
 class OutcomeUnknown(TransportFailed):

@@ -3,7 +3,9 @@ transient failures are retried, and a create whose outcome is unknown is never r
 
 from __future__ import annotations
 
+import logging
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,7 +16,16 @@ from leadsync.clients.http import ApiHttp, RequestCounter, RetryRules
 from leadsync.clients.pacing import Pacer
 from leadsync.clients.trello import TrelloClient
 from leadsync.core import LeadId
-from leadsync.errors import ApiError, BadRequest, NotFound, OutcomeUnknown, TransportFailed, Unauthorized
+from leadsync.errors import (
+    ApiError,
+    BadRequest,
+    NotFound,
+    OutcomeUnknown,
+    ServerError,
+    TransportFailed,
+    Unauthorized,
+    Unreachable,
+)
 from tests.fixtures_sandbox import RunningSandbox
 
 FAST = RetryRules(rate_limit_wait=0.05, attempts=4, timeout=10.0, wait_initial=0.01, wait_max=0.05)
@@ -69,10 +80,15 @@ def test_http_errors_are_wrapped_into_leadsyncs_own_tree(sandbox: RunningSandbox
         trello(sandbox, http, counter).update_card("not-an-id", {"name": "x"})
 
 
-def test_no_httpx_exception_leaks_when_nothing_answers(http: httpx.Client, sandbox: RunningSandbox) -> None:
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens: the port was bound, never listened on, and released."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}"  # bound, never listening: connection refused
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_no_httpx_exception_leaks_when_nothing_answers(http: httpx.Client, sandbox: RunningSandbox) -> None:
+    dead = closed_port_url()
     with pytest.raises(TransportFailed) as failed:
         trello(sandbox, http, RequestCounter(), base_url=dead).cards()
     assert isinstance(failed.value, ApiError)
@@ -119,3 +135,58 @@ def test_an_expired_airtable_iterator_restarts_from_the_first_page(
     rest = [lead for page in pages for lead in page]
     seen: set[LeadId] = {lead.id for lead in first} | {lead.id for lead in rest}
     assert len(seen) == 150
+
+
+def test_a_refused_connection_gives_up_within_seconds_and_says_why_once(
+    http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    dead = closed_port_url()
+    counter = RequestCounter()
+    api = ApiHttp("trello", http, dead, pacers=[Pacer(1000, 1.0)], rules=RetryRules(rate_limit_wait=1.0),
+                  counter=counter, headers={"Authorization": "OAuth oauth_token=\"tok-secret-123\""})  # fmt: skip
+    started = time.monotonic()
+    for _ in range(2):  # a second request in the same outage adds no second warning
+        with pytest.raises(Unreachable):
+            api.request("GET", "/1/boards/b0ard/cards", params={"token": "tok-secret-123"})
+    took = time.monotonic() - started
+    assert took < 5.0, f"two requests to a closed port took {took:.1f} s"
+    assert counter.summary()["trello"]["read"] == 6  # each request: one attempt and two quick retries
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    said = warnings[0].getMessage()
+    assert said.startswith("retrying trello GET /1/boards/b0ard/cards: ConnectError")
+    assert "refused" in said.lower()
+    assert "tok-secret-123" not in caplog.text
+    assert "stamina.retry_scheduled" not in caplog.text
+
+
+def test_a_transient_5xx_is_one_warning_then_quiet_retries_and_recovery(
+    sandbox: RunningSandbox, http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sandbox.control("POST", "/config", json={"rate_scale": 0})
+    sandbox.fault("/v0/", status=503, count=3)
+    assert airtable(sandbox, http, RequestCounter()).all_leads() == {}
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert warnings[0].getMessage().startswith("retrying airtable POST /v0/")
+    assert "503" in warnings[0].getMessage()
+    infos = [
+        r.getMessage() for r in caplog.records if r.name == "leadsync.http" and r.levelno == logging.INFO
+    ]
+    assert [m for m in infos if m.startswith("airtable: retry")] != []
+    assert infos[-1] == "airtable answers again"
+    assert "stamina.retry_scheduled" not in caplog.text
+
+
+def test_a_timeout_is_retried_longer_than_a_refused_connection(http: httpx.Client) -> None:
+    rules = RetryRules(rate_limit_wait=1.0, attempts=6, wait_initial=0.01, wait_max=0.01)
+    api = ApiHttp("airtable", http, closed_port_url(), pacers=[], rules=rules, counter=RequestCounter())
+    refused_hook = api._retry_hook(idempotent=True)
+    timeout_hook = api._retry_hook(idempotent=True)
+    refused = Unreachable("airtable", "GET", "/v0/x", message="ConnectError: refused")
+    timed_out = TransportFailed("airtable", "GET", "/v0/x", message="ReadTimeout: timed out")
+    assert [bool(refused_hook(refused)) for _ in range(4)] == [True, True, False, False]
+    assert all(timeout_hook(timed_out) is True for _ in range(5))
+    assert timeout_hook(ServerError("airtable", "GET", "/v0/x", 501)) is False

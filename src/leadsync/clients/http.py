@@ -1,5 +1,10 @@
 """The HTTP layer both clients share: pacing, retries of transient failures only, errors wrapped into
-leadsync's tree, and a count of every request by API and kind."""
+leadsync's tree, and a count of every request by API and kind.
+
+Retries are reported by leadsync itself: the first retry of an outage is one WARNING naming the API, the
+method, the path (never a credential) and the error; later retries are INFO (429s, already reported, are
+DEBUG) until the API answers again. stamina's own bare ``stamina.retry_scheduled`` lines are replaced.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,15 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import stamina
+from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from leadsync.clients.pacing import Pacer
 from leadsync.errors import (
@@ -25,7 +33,10 @@ from leadsync.errors import (
     ServerError,
     TransportFailed,
     Unauthorized,
+    Unreachable,
 )
+
+__all__ = ["ApiHttp", "RequestCounter", "RetryRules", "report_retry"]
 
 log = logging.getLogger("leadsync.http")
 
@@ -62,13 +73,37 @@ class RequestCounter:
 
 @dataclass(frozen=True)
 class RetryRules:
-    """When and how long to retry. ``rate_limit_wait``: seconds to wait after a 429 without Retry-After."""
+    """When and how long to retry. ``rate_limit_wait``: seconds to wait after a 429 without Retry-After.
+
+    A connection that could not even be opened (refused, unknown host) is retried only
+    ``unreachable_retries`` times, ``unreachable_wait`` seconds apart: nothing listens there, and a
+    server that is restarting is back within that time or not soon."""
 
     rate_limit_wait: float
     attempts: int = 6
     timeout: float = 180.0
     wait_initial: float = 0.5
     wait_max: float = 10.0
+    unreachable_retries: int = 2
+    unreachable_wait: float = 0.5
+
+
+# The ApiHttp whose request is being retried in this thread: stamina's retry hooks are global and only
+# see the exception, so this tells the hook which API's outage state to update.
+_retrying: ContextVar[ApiHttp | None] = ContextVar("leadsync_http_retrying", default=None)
+
+
+def report_retry(details: RetryDetails) -> None:
+    """stamina's retry hook for the whole process: a retry of an :class:`ApiHttp` request is reported by
+    that API (see the module's docstring); any other retry is a DEBUG line."""
+    http = _retrying.get()
+    if http is None:
+        log.debug("retrying %s (attempt %d) after %r", details.name, details.retry_num, details.caused_by)
+        return
+    http.report_retry(details.caused_by, details.retry_num, details.wait_for)
+
+
+set_on_retry_hooks([report_retry])
 
 
 class ApiHttp:
@@ -98,6 +133,34 @@ class ApiHttp:
         self.latency: float | None = None
         """A moving average of the seconds a response takes (None before the first): how many requests
         must be in flight to reach the rate limit."""
+        self._outage = False  # a retry was reported at WARNING and no response has arrived since
+        self._outage_lock = threading.Lock()
+
+    def report_retry(self, error: Exception, retry: int, wait: float) -> None:
+        """Log a scheduled retry: WARNING for the first of an outage, INFO after it (DEBUG for a 429,
+        which :meth:`_error` already reported)."""
+        if isinstance(error, RateLimited):
+            log.debug("%s: retry %d in %.1f s after %s", self.api, retry, wait, error)
+            return
+        with self._outage_lock:
+            first, self._outage = not self._outage, True
+        if first and isinstance(error, Unreachable):
+            log.warning(
+                "retrying %s (nothing answers at %s; giving up after %d quick retries)",
+                error,
+                self.base_url,
+                self.rules.unreachable_retries,
+            )
+        elif first:
+            log.warning("retrying %s", error)
+        else:
+            log.info("%s: retry %d in %.1f s after %s", self.api, retry, wait, error)
+
+    def _answered(self) -> None:
+        with self._outage_lock:
+            recovered, self._outage = self._outage, False
+        if recovered:
+            log.info("%s answers again", self.api)
 
     def in_flight(self, *, fill: float = 1.25, least: int = 4, most: int = 64) -> int:
         """How many requests to keep in flight: ``fill`` times the rate limit's worth at the current
@@ -133,21 +196,36 @@ class ApiHttp:
         instead of ``path`` when the path holds a credential (Trello's ``/1/tokens/{token}/...``).
         """
         kind = kind or ("read" if method == "GET" else "write")
-        for attempt in stamina.retry_context(
-            on=self._retry_hook(idempotent),
-            attempts=self.rules.attempts,
-            timeout=self.rules.timeout,
-            wait_initial=self.rules.wait_initial,
-            wait_max=self.rules.wait_max,
-        ):
-            with attempt:
-                return self._send_once(
-                    method, path, params, json_body, idempotent, kind, object_hook, shown_path or path
-                )
+        with self._reporting_retries():
+            for attempt in stamina.retry_context(
+                on=self._retry_hook(idempotent),
+                attempts=self.rules.attempts,
+                timeout=self.rules.timeout,
+                wait_initial=self.rules.wait_initial,
+                wait_max=self.rules.wait_max,
+            ):
+                with attempt:
+                    return self._send_once(
+                        method, path, params, json_body, idempotent, kind, object_hook, shown_path or path
+                    )
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
+    @contextmanager
+    def _reporting_retries(self) -> Iterator[None]:
+        token = _retrying.set(self)
+        try:
+            yield
+        finally:
+            _retrying.reset(token)
+
     def _retry_hook(self, idempotent: bool) -> Callable[[Exception], bool | float]:
+        unreachable = 0  # per logical request: its own count of failed connection attempts
+
         def hook(exc: Exception) -> bool | float:
+            nonlocal unreachable
+            if isinstance(exc, Unreachable):
+                unreachable += 1
+                return self.rules.unreachable_wait if unreachable <= self.rules.unreachable_retries else False
             if isinstance(exc, RateLimited):
                 wait = exc.retry_after if exc.retry_after is not None else self.rules.rate_limit_wait
                 return wait + random.uniform(0, min(1.0, wait / 10))
@@ -187,7 +265,13 @@ class ApiHttp:
                 method, self.base_url + path, params=query, json=json_body, headers=self._headers
             )
         except httpx.HTTPError as exc:
-            error_type = TransportFailed if idempotent or isinstance(exc, _NOT_SENT) else OutcomeUnknown
+            error_type: type[TransportFailed]
+            if isinstance(exc, httpx.ConnectError):
+                error_type = Unreachable
+            elif idempotent or isinstance(exc, _NOT_SENT):
+                error_type = TransportFailed
+            else:
+                error_type = OutcomeUnknown
             message = f"{type(exc).__name__}: {exc}".replace(path, shown)
             raise error_type(self.api, method, shown, message=message) from None
         took = time.monotonic() - sent
@@ -196,6 +280,7 @@ class ApiHttp:
             self._on_response(response)
         if response.status_code >= 400:
             raise self._error(method, shown, response)
+        self._answered()
         if not response.content:
             return None
         try:
