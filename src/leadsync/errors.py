@@ -21,6 +21,22 @@ No httpx exception leaves a client: clients wrap them into this tree.
 
 from __future__ import annotations
 
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "ConfigError",
+    "LeadsyncError",
+    "LockBusy",
+    "NotFound",
+    "OutcomeUnknown",
+    "RateLimited",
+    "ReadFailed",
+    "ServerError",
+    "StoreError",
+    "TransportFailed",
+    "Unauthorized",
+]
+
 
 class LeadsyncError(Exception):
     """Base of every error leadsync raises on purpose."""
