@@ -1,4 +1,4 @@
-"""Change-to-other-side latency through webhooks, measured (issue 4).
+"""Change-to-other-side latency through webhooks: how long an edit on one side takes to show on the other.
 
 Starts ``leadsync sandbox`` (documented rate limits on) and ``leadsync serve`` as separate processes,
 registers both webhooks, then a person makes N edits each way, one at a time: a lead's Status in

@@ -1,4 +1,5 @@
-"""The benchmark suite of issue 5: leadsync against the sandbox at the APIs' documented rate limits.
+"""The benchmark suite: leadsync's initial, idle and incremental cycles against the sandbox at the APIs'
+documented rate limits, and a 100,000-lead probe of memory and planning CPU.
 
     .venv/bin/python -m bench.run            # N = 100, 1,000, 10,000, then the 100,000-lead probe
     .venv/bin/python -m bench.run --quick    # N = 100 and 1,000 only
@@ -268,7 +269,9 @@ def table(rows: list[Row]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="leadsync's benchmark suite (issue 5)")
+    parser = argparse.ArgumentParser(
+        description="leadsync's benchmark suite: sync cycles against the sandbox at the documented rate limits"
+    )
     parser.add_argument("--quick", action="store_true", help="N = 100 and 1,000 only (no 10,000, no probe)")
     parser.add_argument(
         "--rate-scale", action="append", default=[], metavar="N=S",
@@ -306,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     report = "\n".join(
         [
-            "# leadsync benchmark (issue 5)",
+            "# leadsync benchmark",
             "",
             header,
             "",

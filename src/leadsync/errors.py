@@ -22,6 +22,23 @@ No httpx exception leaves a client: clients wrap them into this tree.
 
 from __future__ import annotations
 
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "ConfigError",
+    "LeadsyncError",
+    "LockBusy",
+    "NotFound",
+    "OutcomeUnknown",
+    "RateLimited",
+    "ReadFailed",
+    "ServerError",
+    "StoreError",
+    "TransportFailed",
+    "Unauthorized",
+    "Unreachable",
+]
+
 
 class LeadsyncError(Exception):
     """Base of every error leadsync raises on purpose."""

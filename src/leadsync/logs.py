@@ -6,6 +6,8 @@ import logging
 import sys
 from collections.abc import Iterable
 
+__all__ = ["REDACTED", "RedactSecrets", "setup"]
+
 REDACTED = "***"
 
 
@@ -17,11 +19,13 @@ class RedactSecrets(logging.Filter):
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
+        """``text`` with every known secret replaced by ``REDACTED`` (longest secrets first)."""
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's message and traceback in place; always keeps the record."""
         message = self.redact(record.getMessage())
         record.msg, record.args = message, None
         if record.exc_info:

@@ -41,7 +41,18 @@ STATUS_OK = "ok"
 STATUS_STOPPED = "worker stopped"
 STATUS_WAITING = "waiting for the store lock"
 
-__all__ = ["LOCK_RETRY", "LOCK_WAIT", "MAX_BODY", "SyncWorker", "WorkerState", "create_server"]
+__all__ = [
+    "DEBOUNCE",
+    "LOCK_RETRY",
+    "LOCK_WAIT",
+    "MAX_BODY",
+    "STATUS_OK",
+    "STATUS_STOPPED",
+    "STATUS_WAITING",
+    "SyncWorker",
+    "WorkerState",
+    "create_server",
+]
 
 
 @dataclass

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from leadsync.core import DEFAULT_STATUSES, ConflictPolicy
 from leadsync.errors import ConfigError
 
+__all__ = ["Settings", "load_settings"]
+
 # How to get a right value, per variable: the "fix" half of every configuration error.
 _FIXES: dict[str, str] = {
     "AIRTABLE_API_KEY": "Create a personal access token at https://airtable.com/create/tokens with the scopes "
@@ -87,7 +89,8 @@ def _parse_json_object(value: Any, variable: str) -> dict[str, str] | None:
 
 
 class Settings(BaseSettings):
-    """Every setting of PRODUCT.md section 3, read from the environment and ``.env``."""
+    """Every setting leadsync reads (credentials, board and table, store, policies, server), from the
+    environment and ``.env``; secrets are held as ``SecretStr`` and never shown."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
 

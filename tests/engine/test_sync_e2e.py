@@ -1,5 +1,7 @@
 """End-to-end: the ``leadsync`` CLI as a subprocess against a sandbox on loopback, a person editing both
-sides with the sandbox's second identity. One test per promise of PRODUCT.md section 4."""
+sides with the sandbox's second identity. One test per promise the sync makes: new leads get cards, a
+change on either side reaches the other, nothing is duplicated or deleted, conflicts follow the policy,
+failures and bad settings stop cleanly, and no secret is ever shown."""
 
 from __future__ import annotations
 

@@ -15,6 +15,19 @@ from leadsync.clients.http import ApiHttp
 from leadsync.core import Lead, LeadId
 from leadsync.errors import BadRequest
 
+__all__ = [
+    "BATCH",
+    "FIELDS",
+    "FILL",
+    "AirtableClient",
+    "RecordJson",
+    "formula_time",
+    "quoted",
+    "record_id_formula",
+    "slice_formulas",
+    "to_lead",
+]
+
 FIELDS = ("Name", "Email", "Status", "Source")
 BATCH = 10  # records per write request, Airtable's maximum
 _RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
@@ -26,6 +39,8 @@ FILL = 0.8  # share of the rate limit that concurrent requests aim at (see Airta
 
 
 class RecordJson(TypedDict, total=False):
+    """One record as the Airtable API returns it: its id, creation time and non-empty cells."""
+
     id: str
     createdTime: str
     fields: dict[str, Any]
@@ -37,11 +52,13 @@ def quoted(value: str) -> str:
 
 
 def formula_time(moment: datetime) -> str:
+    """A formula that yields ``moment`` as an Airtable date-time (UTC, to the millisecond)."""
     text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     return f"DATETIME_PARSE({quoted(text)})"
 
 
 def record_id_formula(lead_id: str) -> str:
+    """A formula matching the one record ``lead_id``; raises ValueError when it is not a record id."""
     if not _RECORD_ID.fullmatch(lead_id):
         raise ValueError(f"not an Airtable record id: {lead_id!r}")
     return f"RECORD_ID()={quoted(lead_id)}"
@@ -163,6 +180,7 @@ class AirtableClient:
         return {lead.id: lead for page in self.iter_pages(formula) for lead in page}
 
     def get_leads(self, ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        """The given leads that still exist, read by record id formulas (ids gone are simply absent)."""
         return self._by_ids(list(ids), lambda lid: record_id_formula(lid))
 
     def status_changed_after(self, times: dict[LeadId, datetime]) -> set[LeadId]:
@@ -210,6 +228,7 @@ class AirtableClient:
         return results
 
     def create_lead(self, fields: dict[str, Any]) -> Lead:
+        """Create one record with ``fields`` and return it as a lead (a create is never retried blindly)."""
         record = self.http.request("POST", self._path, json_body={"fields": fields}, idempotent=False)
         return to_lead(record)
 
@@ -219,10 +238,12 @@ class AirtableClient:
 
     # ---- schema and webhooks ----------------------------------------------------------------------
     def schema(self) -> dict[str, Any]:
+        """The base's schema as the metadata API returns it: every table with its fields."""
         result: dict[str, Any] = self.http.request("GET", f"/v0/meta/bases/{self.base_id}/tables")
         return result
 
     def table_schema(self) -> dict[str, Any]:
+        """The schema of the Leads table, found by name or id; raises BadRequest when the base has no such table."""
         for table in self.schema().get("tables", []):
             if table["name"] == self.table or table["id"] == self.table:
                 return dict(table)
@@ -235,6 +256,8 @@ class AirtableClient:
         )
 
     def create_webhook(self, notification_url: str, table_id: str) -> dict[str, Any]:
+        """Register a webhook for record changes in ``table_id`` (previous cell values included) and return
+        Airtable's answer, which holds the id, the MAC secret and the expiration time."""
         spec = {
             "options": {
                 "filters": {"dataTypes": ["tableData"], "recordChangeScope": table_id},
@@ -248,17 +271,21 @@ class AirtableClient:
         return result
 
     def list_webhooks(self) -> list[dict[str, Any]]:
+        """The base's webhooks, as Airtable lists them."""
         result = self.http.request("GET", f"/v0/bases/{self.base_id}/webhooks")
         return list(result.get("webhooks", []))
 
     def delete_webhook(self, webhook_id: str) -> None:
+        """Delete one webhook of the base."""
         self.http.request("DELETE", f"/v0/bases/{self.base_id}/webhooks/{webhook_id}")
 
     def refresh_webhook(self, webhook_id: str) -> str:
+        """Extend a webhook's life; returns its new expiration time (empty when Airtable gave none)."""
         result = self.http.request("POST", f"/v0/bases/{self.base_id}/webhooks/{webhook_id}/refresh")
         return str(result.get("expirationTime", ""))
 
     def enable_notifications(self, webhook_id: str, enable: bool = True) -> None:
+        """Turn a webhook's pings to its notification URL on (or off with ``enable=False``)."""
         self.http.request(
             "POST",
             f"/v0/bases/{self.base_id}/webhooks/{webhook_id}/enableNotifications",

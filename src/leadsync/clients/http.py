@@ -53,21 +53,25 @@ class RequestCounter:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, api: str, kind: str) -> None:
+        """Count one request of ``kind`` (``read`` or ``write``) to ``api``."""
         with self._lock:
             per_api = self.counts.setdefault(api, {"read": 0, "write": 0})
             per_api[kind] += 1
 
     def add_429(self, api: str) -> None:
+        """Count one 429 answer from ``api``."""
         with self._lock:
             self.rate_limited[api] = self.rate_limited.get(api, 0) + 1
 
     def summary(self) -> dict[str, dict[str, int]]:
+        """Reads and writes per API, both APIs always present (a copy, safe to keep)."""
         with self._lock:
             return {
                 api: dict(self.counts.get(api, {"read": 0, "write": 0})) for api in ("airtable", "trello")
             }
 
     def writes(self) -> int:
+        """Write requests to both APIs together."""
         return sum(c["write"] for c in self.summary().values())
 
 

@@ -6,6 +6,8 @@ import threading
 import time
 from collections import deque
 
+__all__ = ["Pacer"]
+
 
 class Pacer:
     """At most ``limit`` request starts in any ``window`` seconds, shared by every thread.

@@ -9,6 +9,16 @@ from leadsync.clients.http import ApiHttp
 from leadsync.core import Card, CardId, ListId
 from leadsync.errors import ServerError
 
+__all__ = [
+    "BATCH",
+    "BATCHES_BEFORE_LISTING",
+    "CARD_FIELDS",
+    "TOKEN_WEBHOOKS",
+    "CardJson",
+    "TrelloClient",
+    "to_card",
+]
+
 CARD_FIELDS = "id,name,desc,idList,closed"
 BATCH = 10  # routes per /1/batch request, Trello's maximum
 BATCHES_BEFORE_LISTING = 3
@@ -16,6 +26,8 @@ TOKEN_WEBHOOKS = "/1/tokens/***/webhooks"  # noqa: S105 - not a secret: what err
 
 
 class CardJson(TypedDict, total=False):
+    """One card as the Trello API returns it, restricted to the fields leadsync asks for."""
+
     id: str
     name: str
     desc: str
@@ -47,6 +59,7 @@ class TrelloClient:
 
     @property
     def board_id(self) -> str:
+        """The board's 24-character id, asked of Trello once when the board was given by short link."""
         if self._board_id is None:
             self._board_id = str(
                 self.http.request("GET", f"/1/boards/{self.board}", params={"fields": "id"})["id"]
@@ -54,18 +67,21 @@ class TrelloClient:
         return self._board_id
 
     def newest_action_id(self) -> str | None:
+        """The id of the board's most recent action, or None when the board has none."""
         page = self.http.request(
             "GET", f"/1/boards/{self.board_id}/actions", params={"limit": 1, "fields": "id"}
         )
         return str(page[0]["id"]) if page else None
 
     def me(self) -> dict[str, Any]:
+        """The token's member: id, username and full name."""
         result: dict[str, Any] = self.http.request(
             "GET", "/1/members/me", params={"fields": "id,username,fullName"}
         )
         return result
 
     def lists(self) -> list[dict[str, Any]]:
+        """The board's open lists, each with its id, name and closed flag."""
         return list(
             self.http.request(
                 "GET",
@@ -126,6 +142,7 @@ class TrelloClient:
         return found, gone
 
     def create_card(self, list_id: str, name: str, desc: str) -> Card:
+        """Create a card at the bottom of ``list_id`` and return it (a create is never retried blindly)."""
         raw = self.http.request(
             "POST",
             "/1/cards",
@@ -135,6 +152,7 @@ class TrelloClient:
         return to_card(raw)
 
     def update_card(self, card_id: str, changes: dict[str, Any]) -> Card:
+        """Apply ``changes`` (Trello field names) to one card and return the card as Trello now holds it."""
         return to_card(self.http.request("PUT", f"/1/cards/{card_id}", json_body=changes))
 
     def actions(
@@ -160,6 +178,7 @@ class TrelloClient:
             before = page[-1]["id"]
 
     def create_webhook(self, callback_url: str, token: str, description: str = "leadsync") -> dict[str, Any]:
+        """Register a webhook on the board for ``token``; errors show the path with the token masked."""
         result: dict[str, Any] = self.http.request(
             "POST",
             f"/1/tokens/{token}/webhooks",
@@ -170,7 +189,9 @@ class TrelloClient:
         return result
 
     def list_webhooks(self, token: str) -> list[dict[str, Any]]:
+        """The webhooks ``token`` owns, on any model."""
         return list(self.http.request("GET", f"/1/tokens/{token}/webhooks", shown_path=TOKEN_WEBHOOKS))
 
     def delete_webhook(self, webhook_id: str) -> None:
+        """Delete one webhook."""
         self.http.request("DELETE", f"/1/webhooks/{webhook_id}")

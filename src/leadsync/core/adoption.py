@@ -11,7 +11,10 @@ from leadsync.core.snapshot import Snapshot
 from leadsync.core.statuses import UNKNOWN_STATUS
 from leadsync.core.values import Card, LeadId, MergeBase
 
-__all__ = ["plan_adoptions"]
+__all__ = [
+    "ADOPTED",
+    "plan_adoptions",
+]
 
 ADOPTED = "adopted an existing card that carries the lead's id"
 

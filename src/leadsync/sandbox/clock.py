@@ -6,6 +6,8 @@ import threading
 import time
 from datetime import UTC, datetime
 
+__all__ = ["Clock", "iso_ms"]
+
 
 class Clock:
     """Wall and monotonic time, both shifted by the same adjustable offset."""

@@ -17,7 +17,11 @@ from leadsync.sandbox.control_inputs import ClockAdvance, ConfigUpdate, FaultSpe
 from leadsync.sandbox.faults import FaultRule
 from leadsync.sandbox.state import SandboxState
 
-__all__ = ["LATEST_CLOCK", "control_routes"]
+__all__ = [
+    "LATEST_CLOCK",
+    "InvalidInput",
+    "control_routes",
+]
 
 LATEST_CLOCK = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
 """The clock may not be moved past this moment (nor before the epoch): dates must stay representable."""

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 __all__ = [
     "MAX_CLOCK_STEP_SECONDS",
     "MAX_DELAY_SECONDS",
+    "MAX_FAULT_COUNT",
+    "MAX_LATENCY_MS",
+    "MAX_RATE_SCALE",
+    "MAX_RETRIES",
     "ClockAdvance",
     "ConfigUpdate",
     "FaultSpec",

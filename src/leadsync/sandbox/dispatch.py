@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+__all__ = ["DeliveryOutcome", "DeliveryRecord", "Dispatcher"]
+
 DeliveryOutcome = Callable[[int | None, bool], bool]
 """Called after each attempt with the status (None: no response) and whether it was the last
 attempt allowed; returns True to stop retrying (delivered, or the receiver said go away)."""

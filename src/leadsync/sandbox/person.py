@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import httpx
 
+__all__ = ["Person"]
+
 
 class Person:
     """Edits leads and cards as the sandbox's second identity (``PERSON_*`` settings)."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from leadsync.sandbox.clock import Clock
 
+__all__ = ["AirtableLimits", "SlidingWindow", "TrelloLimits", "TrelloVerdict"]
+
 
 @dataclass
 class SlidingWindow:

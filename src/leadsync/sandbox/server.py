@@ -10,6 +10,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+__all__ = ["BackgroundServer"]
+
 
 class BackgroundServer:
     """uvicorn in a daemon thread on ``host:port`` (port 0 picks a free one); a context manager."""

@@ -57,6 +57,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The value converted to UTC for storage; raises ValueError for a naive datetime."""
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -66,6 +67,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The stored value as an aware UTC datetime (SQLite returns it naive)."""
         if value is None:
             return None
         if value.tzinfo is None:  # SQLite keeps no offset: what we stored was UTC

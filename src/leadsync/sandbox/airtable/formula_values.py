@@ -14,10 +14,12 @@ from typing import Any
 
 __all__ = [
     "ERROR",
+    "MOMENT_TOKENS",
     "UNITS",
     "arithmetic",
     "as_datetime",
     "compare",
+    "iso",
     "number",
     "parse_datetime",
     "parse_with_format",
@@ -89,6 +91,7 @@ def number(value: Any) -> float | int | None:
 
 
 def iso(moment: datetime) -> str:
+    """``moment`` as Airtable writes date-times: UTC, to the millisecond, with a ``Z``."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

@@ -24,7 +24,13 @@ from leadsync.sandbox.airtable.model import AirtableWorld
 from leadsync.sandbox.airtable.request import Call, flag
 from leadsync.sandbox.airtable.rows import ListIterator, RecordRow, TableDef
 
-__all__ = ["ITERATOR_TTL_SECONDS", "MAX_PAGE_SIZE", "get_record", "list_records"]
+__all__ = [
+    "ITERATOR_TTL_SECONDS",
+    "MAX_PAGE_SIZE",
+    "ListOptions",
+    "get_record",
+    "list_records",
+]
 
 MAX_PAGE_SIZE = 100
 # "Iteration may timeout due to client inactivity": the timeout is undocumented ("minutes"); an
@@ -47,6 +53,8 @@ _TEXT_OPTIONS = {
 
 @dataclass
 class ListOptions:
+    """The options of one list-records request, from the query string (GET) or the body (POST)."""
+
     page_size: int = MAX_PAGE_SIZE
     max_records: int | None = None
     offset: str | None = None
@@ -62,6 +70,7 @@ class ListOptions:
 
     @classmethod
     def from_query(cls, call: Call) -> ListOptions:
+        """The options of a GET listing, from its query string; raises the API's 422 for an unknown or bad one."""
         opts = cls()
         sorts: dict[int, dict[str, str]] = {}
         fields: list[str] = []
@@ -80,6 +89,8 @@ class ListOptions:
 
     @classmethod
     def from_body(cls, call: Call) -> ListOptions:
+        """The options of a POST ``listRecords``, from its JSON body (only the time zone and locale may stay
+        in the query string); raises the API's 422 for an unknown or bad one."""
         opts = cls()
         for key, value in call.query.multi_items():
             if key not in ("timeZone", "userLocale"):  # only these two stay in the query string
@@ -106,6 +117,7 @@ class ListOptions:
         return opts
 
     def set_scalar(self, key: str, value: Any) -> None:
+        """Set the option named ``key`` (the API's name) to ``value``; raises the API's 422 when invalid."""
         if key == "pageSize":
             self.page_size = _integer(value, 1, MAX_PAGE_SIZE)
         elif key == "maxRecords":
@@ -120,11 +132,13 @@ class ListOptions:
             raise invalid_request()
 
     def set_metadata(self, values: list[Any]) -> None:
+        """Ask for the record metadata ``values``; ``commentCount`` is the only one the API knows."""
         if any(v != "commentCount" for v in values):
             raise invalid_request()
         self.comment_count = True
 
     def validate(self, table: TableDef) -> None:
+        """Check the options against ``table``: cell format, view and every named field must exist."""
         if self.cell_format not in ("json", "string"):
             raise invalid_request()
         if self.cell_format == "string" and not (self.time_zone and self.user_locale):

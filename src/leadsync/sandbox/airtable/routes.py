@@ -35,7 +35,12 @@ from leadsync.sandbox.airtable.request import Call, now_ms
 from leadsync.sandbox.airtable.rows import TEXT_TYPES, FieldDef, TableDef
 from leadsync.sandbox.request_log import tag_identity
 
-__all__ = ["MAX_URL_LENGTH", "routes"]
+__all__ = [
+    "MAX_URL_LENGTH",
+    "METHODS",
+    "SCOPES",
+    "routes",
+]
 
 MAX_URL_LENGTH = 16_000
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]

@@ -33,6 +33,11 @@ from leadsync.sandbox.clock import iso_ms
 from leadsync.sandbox.identities import Identity
 
 __all__ = [
+    "CHANGE_TYPES",
+    "DATA_TYPES",
+    "MAX_PAYLOADS_PER_PAGE",
+    "MAX_WEBHOOKS_PER_BASE",
+    "SOURCES",
     "ChangeSet",
     "create_webhook",
     "delete_webhook",

@@ -21,7 +21,30 @@ from leadsync.sandbox.trello.request import MAX_TEXT, Ctx, authenticate, parse_d
 from leadsync.sandbox.trello.router import Router
 from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, CardRow
 
-__all__ = ["MAX_BATCH", "ROUTER", "project", "routes"]
+__all__ = [
+    "CARD_FILTERS",
+    "LIST_FILTERS",
+    "MAX_BATCH",
+    "ROUTER",
+    "batch",
+    "board_actions",
+    "board_cards",
+    "board_lists",
+    "card_actions",
+    "create_card",
+    "create_list",
+    "delete_card",
+    "get_board",
+    "get_card",
+    "get_list",
+    "get_member",
+    "list_cards",
+    "my_boards",
+    "project",
+    "routes",
+    "token_member",
+    "update_card",
+]
 
 CARD_FILTERS = ("all", "closed", "none", "open", "visible", "complete", "incomplete")
 LIST_FILTERS = ("all", "closed", "none", "open")
@@ -79,6 +102,7 @@ def _cards(
 
 
 async def get_board(ctx: Ctx) -> Any:
+    """``GET /boards/{id}``: one board the caller can see, its fields projected, with its lists and cards when asked."""
     world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     shown = project(
@@ -94,6 +118,7 @@ async def get_board(ctx: Ctx) -> Any:
 
 
 async def board_lists(ctx: Ctx) -> Any:
+    """``GET /boards/{id}/lists``: the board's lists by ``filter`` (open by default), each with its cards when asked."""
     world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     name = ctx.text("filter") or "open"
@@ -114,6 +139,7 @@ async def board_lists(ctx: Ctx) -> Any:
 
 
 async def board_cards(ctx: Ctx) -> Any:
+    """``GET /boards/{id}/cards[/{filter}]``: the board's cards by filter (visible by default), or one card of the board when the filter is a card id."""
     world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     name = ctx.path.get("filter") or ctx.text("filter") or "visible"
@@ -127,6 +153,7 @@ async def board_cards(ctx: Ctx) -> Any:
 
 
 async def board_actions(ctx: Ctx) -> Any:
+    """``GET /boards/{id}/actions``: the board's actions, newest first, filtered and paged as Trello does."""
     world = ctx.world
     board = world.board(ctx.path["id"], ctx.identity)
     return action_queries.query(
@@ -138,16 +165,19 @@ async def board_actions(ctx: Ctx) -> Any:
 
 
 async def get_list(ctx: Ctx) -> Any:
+    """``GET /lists/{id}``: one list, its fields projected."""
     return project(TrelloWorld.list_json(ctx.world.list_(ctx.path["id"], ctx.identity)), ctx.text("fields"))
 
 
 async def list_cards(ctx: Ctx) -> Any:
+    """``GET /lists/{id}/cards``: the list's cards by ``filter`` (open by default)."""
     world = ctx.world
     lst = world.list_(ctx.path["id"], ctx.identity)
     return _cards(ctx, world.cards_of_list(lst.id), ctx.text("filter") or "open", LIST_FILTERS)
 
 
 async def create_list(ctx: Ctx) -> Any:
+    """``POST /lists``: a new list on the board ``idBoard``; 400 for a bad name or board."""
     world = ctx.world
     name = ctx.text("name") or ""
     if not 1 <= len(name) <= MAX_TEXT:
@@ -186,6 +216,7 @@ def _target_list(ctx: Ctx, ref: str | None) -> str:
 
 
 async def get_card(ctx: Ctx) -> Any:
+    """``GET /cards/{id}``: one card, its fields projected, with its list and board when asked."""
     world = ctx.world
     card = world.card(ctx.path["id"], ctx.identity)
     shown = project(world.card_json(card), ctx.text("fields"))
@@ -197,6 +228,7 @@ async def get_card(ctx: Ctx) -> Any:
 
 
 async def create_card(ctx: Ctx) -> Any:
+    """``POST /cards``: a new card in ``idList`` (at the bottom unless ``pos`` says otherwise), recorded as a ``createCard`` action."""
     world = ctx.world
     lst = world.lists[_target_list(ctx, ctx.text("idList"))]
     values: dict[str, Any] = {"name": _text(ctx, "name", 0), "desc": _text(ctx, "desc", 0)}
@@ -208,6 +240,7 @@ async def create_card(ctx: Ctx) -> Any:
 
 
 async def update_card(ctx: Ctx) -> Any:
+    """``PUT /cards/{id}``: change the given fields of one card (moving it between lists or boards included), recorded as ``updateCard`` actions."""
     world = ctx.world
     card = world.card(ctx.path["id"], ctx.identity)
     changes: dict[str, Any] = {}
@@ -249,6 +282,7 @@ async def update_card(ctx: Ctx) -> Any:
 
 
 async def delete_card(ctx: Ctx) -> Any:
+    """``DELETE /cards/{id}``: delete one card for good, recorded as a ``deleteCard`` action."""
     world = ctx.world
     world.delete_card(ctx.identity, world.card(ctx.path["id"], ctx.identity))
     return {"limits": {}}  # the usual body; UNVERIFIED
@@ -285,6 +319,7 @@ def _member_json(ctx: Ctx, who: Identity) -> dict[str, Any]:
 
 
 async def get_member(ctx: Ctx) -> Any:
+    """``GET /members/{id}``: a member by id, username or ``me`` (the email shown only to the member themselves)."""
     ref = ctx.path["id"]
     if ref == "me":
         return _member_json(ctx, ctx.identity)
@@ -295,6 +330,7 @@ async def get_member(ctx: Ctx) -> Any:
 
 
 async def my_boards(ctx: Ctx) -> Any:
+    """``GET /members/{id}/boards``: the caller's own boards by ``filter``; 401 for another member."""
     if ctx.path["id"] not in ("me", ctx.identity.trello_member_id, ctx.identity.trello_username):
         raise TrelloError(401, "unauthorized member permission requested")
     world = ctx.world
@@ -306,6 +342,7 @@ async def my_boards(ctx: Ctx) -> Any:
 
 
 async def token_member(ctx: Ctx) -> Any:
+    """``GET /tokens/{token}/member``: the member a token belongs to; 401 for another caller's token."""
     if ctx.path["token"] != ctx.identity.trello_token:
         raise TrelloError(401, "unauthorized token")
     return _member_json(ctx, ctx.identity)

@@ -15,7 +15,16 @@ from leadsync.sandbox.trello.request import MAX_TEXT, Ctx
 from leadsync.sandbox.trello.router import Router
 from leadsync.sandbox.trello.rows import HEX24, WebhookRow
 
-__all__ = ["create", "delete", "get", "list_for_token", "register", "update"]
+__all__ = [
+    "DUPLICATE",
+    "NOT_YOURS",
+    "create",
+    "delete",
+    "get",
+    "list_for_token",
+    "register",
+    "update",
+]
 
 DUPLICATE = "A webhook with that callback, model, and token already exists"
 NOT_YOURS = "webhook does not belong to token"
