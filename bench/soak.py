@@ -1,10 +1,12 @@
-"""The soak: real processes on one PostgreSQL store, a person editing at a steady rate, faults, and SIGKILLs.
+"""The soak: real processes on one store, a person editing at a steady rate, faults, and SIGKILLs.
 
-``python -m bench.soak --seconds 120`` starts, all on loopback:
+``python -m bench.soak --seconds 120 [--store sqlite|postgresql]`` starts, all on loopback:
 
 - the sandbox (``python -m leadsync sandbox``), delivering webhooks duplicated and reordered;
 - ``leadsync serve`` (webhooks registered with ``leadsync webhooks register``) and ``leadsync poll``, both
-  on a PostgreSQL database of their own (created here, dropped at the end);
+  on one store: a PostgreSQL database of their own (created here, dropped at the end), or with
+  ``--store sqlite`` one SQLite file in the workdir (whose cycle lock is a file lock the kernel releases
+  when a SIGKILLed holder dies);
 - a person editing both trackers for ``--seconds`` at ``--rate`` edits a second: new leads, status
   changes, renames, new emails, card moves, archives and un-archives, notes on cards, deleted leads;
 - faults in the sandbox now and then (429, 5xx, hangs, dropped connections, writes applied whose response
@@ -33,7 +35,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -41,11 +43,10 @@ from typing import IO, Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from leadsync.core import Lead, LeadId, merge_desc, parse_lead_id
+from bench.soak_verdict import OPEN_STATUSES, STATUSES, History, cut_cycles, judge, trail
+from leadsync.core import parse_lead_id
 from leadsync.sandbox.person import Person
 
-STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
-OPEN_STATUSES = ("NEW", "CONTACTED", "QUALIFIED")
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -142,23 +143,6 @@ def start_sandbox(
 # ---- the person -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class History:
-    """The person's last status edit per lead (either side), with its wall-clock time."""
-
-    last_status: dict[str, tuple[float, str]] = field(default_factory=dict)
-    story: dict[str, list[str]] = field(default_factory=dict)  # every status edit per lead, for reports
-    events: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)  # (time, side, value)
-    deleted: set[str] = field(default_factory=set)
-    edits: Counter[str] = field(default_factory=Counter)
-
-    def status(self, lead: str, value: str, side: str) -> None:
-        """A status edit that changed its side's value (setting the value a side holds is no edit)."""
-        self.last_status[lead] = (time.time(), value)
-        self.story.setdefault(lead, []).append(f"{datetime.now():%H:%M:%S.%f} {side} -> {value}")
-        self.events.setdefault(lead, []).append((time.time(), "T" if side == "Trello" else "A", value))
-
-
 class Editor:
     """The person, editing at a steady rate; faults hit the person's requests too, so each is retried."""
 
@@ -243,183 +227,13 @@ class Editor:
                     self.history.edits["card un-archived"] += 1
 
 
-# ---- the end state ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Verdict:
-    leads: int = 0
-    with_one_card: int = 0
-    without_card: int = 0
-    duplicates: int = 0
-    missing: int = 0  # a lead with an open status and no card
-    disagreeing: int = 0
-    lost_updates: int = 0
-    details: list[str] = field(default_factory=list)
-    lost: list[tuple[str, str]] = field(default_factory=list)  # (lead, card) of each lost update
-
-    @property
-    def settled(self) -> bool:
-        return self.duplicates == 0 and self.missing == 0 and self.disagreeing == 0
-
-
-def judge(person: Person, db_url: str, history: History, lists: dict[str, str]) -> Verdict:
-    """Every lead has at most one card, each lead with an open status exactly one; every active pair agrees
-    (status, and the managed block); no pair lost the person's last status edit without a conflict."""
-    status_of = {lid: name for name, lid in lists.items()}
-    leads: dict[str, Lead] = {}
-    for rec in person.leads():
-        f = rec["fields"]
-        leads[rec["id"]] = Lead(LeadId(rec["id"]), f.get("Name", ""), f.get("Email", ""), f.get("Status"),
-                                f.get("Source", ""))  # fmt: skip
-    cards_of: dict[str, list[dict[str, Any]]] = {}
-    for card in person.cards("all"):
-        claimed = parse_lead_id(card["desc"])
-        if claimed:
-            cards_of.setdefault(claimed, []).append(card)
-    db = create_engine(db_url)
-    try:
-        with db.connect() as conn:
-            conflicts: dict[str, list[datetime]] = {}
-            for lead_id, detected in conn.execute(text("SELECT lead_id, detected_at FROM conflicts")):
-                conflicts.setdefault(lead_id, []).append(detected)
-            open_conflicts = {
-                r[0] for r in conn.execute(text("SELECT lead_id FROM conflicts WHERE resolved_at IS NULL"))
-            }
-            activity: dict[str, list[str]] = {}
-            writes: dict[str, list[tuple[float, str, str]]] = {}
-            for at, action, lead_id, detail in conn.execute(
-                text("SELECT at, action, lead_id, detail FROM activity ORDER BY id")
-            ):
-                activity.setdefault(lead_id, []).append(f"{at.astimezone():%H:%M:%S.%f} {action}: {detail}")
-                writes.setdefault(lead_id, []).append((at.timestamp(), action, detail))
-    finally:
-        db.dispose()
-    v = Verdict(leads=len(leads))
-    for lead_id, lead in leads.items():
-        cards = cards_of.get(lead_id, [])
-        if len(cards) > 1:
-            v.duplicates += 1
-            v.details.append(f"duplicate: lead {lead_id} has {len(cards)} cards")
-        if len(cards) == 1:
-            v.with_one_card += 1
-        elif not cards:
-            v.without_card += 1  # a lead set LOST before its first sync gets none
-            if lead.status in OPEN_STATUSES:
-                v.missing += 1
-                v.details.append(f"missing: lead {lead_id} ({lead.status}) has no card")
-        if len(cards) != 1 or cards[0]["closed"] or lead_id in open_conflicts:
-            continue
-        card = cards[0]
-        final = status_of.get(card["idList"])
-        if lead.status != final or merge_desc(card["desc"], lead) not in (None, card["desc"]):
-            v.disagreeing += 1
-            v.details.append(f"disagree: lead {lead_id} {lead.status!r} vs card {final!r}")
-            continue
-        last = history.last_status.get(lead_id)
-        if last is not None and final != last[1]:
-            after = [d for d in conflicts.get(lead_id, []) if d.timestamp() >= last[0] - 1.0]
-            if not after and not reverted(history.events.get(lead_id, []), writes.get(lead_id, []), final):
-                v.lost_updates += 1
-                v.lost.append((lead_id, card["id"]))
-                v.details.append(
-                    f"lost update: lead {lead_id} ends {final!r}, the person last set {last[1]!r}\n  person: "
-                    + "\n  person: ".join(history.story.get(lead_id, []))
-                    + "\n  leadsync: "
-                    + "\n  leadsync: ".join(activity.get(lead_id, []))
-                )
-    return v
-
-
-def reverted(
-    events: list[tuple[float, str, str]], writes: list[tuple[float, str, str]], final: str | None
-) -> bool:
-    """Whether the person's last status edit set its side back to a value both sides had agreed on, and
-    the pair ends with the other side's value: that edit was no change (Unison's rule), not a loss.
-
-    Both sides' values are replayed from the person's edits and leadsync's recorded writes (its card
-    moves copy the lead's status of the moment, its lead writes name the status they set)."""
-    timeline = [(t, side, value) for t, side, value in events]
-    for t, action, detail in writes:
-        if action == "status" and "Status -> " in detail:
-            timeline.append((t, "A", detail.rsplit("Status -> ", 1)[1]))
-        elif action in ("created", "moved", "moved+updated", "linked"):
-            timeline.append((t, "T", "<A>"))
-    timeline.sort()
-    sides: dict[str, str | None] = {"A": None, "T": None}
-    agreed: set[str] = set()
-    last_side, last_value = "", ""
-    for _, side, value in timeline:
-        sides[side] = sides["A"] if value == "<A>" else value
-        if sides["A"] is not None and sides["A"] == sides["T"]:
-            agreed.add(sides["A"])
-        if value != "<A>" and (side, value) in {(e[1], e[2]) for e in events}:
-            last_side, last_value = side, value
-    other = sides["T" if last_side == "A" else "A"]
-    return last_value in agreed and final == other
-
-
-def trail(settings: dict[str, str], db_url: str, lead_id: str, card_id: str) -> str:
-    """Every change of a lead's Status and of its card's list, by whom, from both APIs' own records
-    (Trello's board actions, the Airtable webhook's payloads): to tell a lost update from a race."""
-    url, base = settings["AIRTABLE_API_URL"], settings["AIRTABLE_BASE_ID"]
-    names = {lid: name for name, lid in json.loads(settings["TRELLO_LIST_IDS"]).items()}
-    auth = {"key": settings["PERSON_TRELLO_API_KEY"], "token": settings["PERSON_TRELLO_TOKEN"]}
-    lines: list[tuple[str, str]] = []
-    actions = httpx.get(f"{url}/1/boards/{settings['TRELLO_BOARD_ID']}/actions", timeout=30,
-                        params={**auth, "filter": "updateCard,createCard", "limit": 1000}).json()  # fmt: skip
-    person = httpx.get(f"{url}/1/members/me", params=auth, timeout=30).json()["id"]
-    for a in actions:
-        data = a.get("data", {})
-        if data.get("card", {}).get("id") == card_id and ("listAfter" in data or a["type"] == "createCard"):
-            after = data.get("listAfter", data.get("list", {}))
-            who = "person" if a["idMemberCreator"] == person else "leadsync"
-            lines.append((a["date"], f"Trello   {who}: card -> {names.get(after.get('id'), after)}"))
-    db = create_engine(db_url)
-    try:
-        with db.connect() as conn:
-            hook = conn.execute(text("SELECT value FROM cursors WHERE name = 'airtable.webhook.id'")).scalar()
-    finally:
-        db.dispose()
-    headers = {"Authorization": f"Bearer {settings['PERSON_AIRTABLE_API_KEY']}"}
-    tables = (
-        httpx.get(f"{url}/v0/meta/bases/{base}/tables", headers=headers, timeout=30).json().get("tables", [])
-    )
-    status_field = next((f["id"] for t in tables for f in t["fields"] if f["name"] == "Status"), "")
-    headers = {"Authorization": f"Bearer {settings['AIRTABLE_API_KEY']}"}
-    cursor = 1
-    while hook:
-        page = httpx.get(f"{url}/v0/bases/{base}/webhooks/{hook}/payloads", headers=headers, timeout=30,
-                         params={"cursor": cursor}).json()  # fmt: skip
-        for p in page.get("payloads", []):
-            who = p["actionMetadata"]["sourceMetadata"]["user"]["email"].split("@")[0]
-            for table in p.get("changedTablesById", {}).values():
-                for kind in ("createdRecordsById", "changedRecordsById"):
-                    record = table.get(kind, {}).get(lead_id)
-                    if record is not None:
-                        cells = record.get("cellValuesByFieldId") or record.get("current", {}).get(
-                            "cellValuesByFieldId", {}
-                        )
-                        if status_field in cells:
-                            value = cells[status_field]
-                            lines.append(
-                                (
-                                    p["timestamp"],
-                                    f"Airtable {who}: Status -> {value.get('name') if isinstance(value, dict) else value}",
-                                )
-                            )
-        cursor = page.get("cursor", cursor)
-        if not page.get("mightHaveMore"):
-            break
-    return f"trail of lead {lead_id} / card {card_id}:\n  " + "\n  ".join(
-        f"{t} {line}" for t, line in sorted(lines)
-    )
-
-
 # ---- the soak -----------------------------------------------------------------------------------------------
 
 
-def create_database() -> str:
+def create_database(store: str, workdir: Path) -> str:
+    """A new, empty store's URL: a SQLite file in ``workdir``, or a new PostgreSQL database."""
+    if store == "sqlite":
+        return f"sqlite:///{workdir / 'leadsync.db'}"
     name = f"leadsync_soak_{uuid.uuid4().hex[:12]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -431,6 +245,9 @@ def create_database() -> str:
 
 
 def drop_database(url: str) -> None:
+    """Drop the soak's PostgreSQL database (a SQLite store stays in the workdir, with the logs)."""
+    if not url.startswith("postgresql"):
+        return
     name = url.rsplit("/", 1)[1]
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -456,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="leadsync-soak-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    db_url = create_database()
+    db_url = create_database(args.store, workdir)
     sandbox_proc, settings = start_sandbox(workdir, args.seed, args.rate_scale)
     url = settings["AIRTABLE_API_URL"]
     control = httpx.Client(base_url=f"{url}/_sandbox", timeout=10)
@@ -496,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
         next_kill = started + rng.uniform(3, args.kill_every * 2)
         next_fault = started + rng.uniform(1, args.fault_every * 2)
         down: list[tuple[float, Proc]] = []
-        log(f"soak: {args.seconds:g} s of edits at {args.rate:g}/s; workdir {workdir}")
+        log(f"soak: {args.seconds:g} s of edits at {args.rate:g}/s on {args.store}; workdir {workdir}")
         while (now := time.monotonic()) - started < args.seconds:
             editor.step()
             if now >= next_kill:
@@ -538,13 +355,17 @@ def run(args: argparse.Namespace) -> int:
         verdict = judge(editor.person, db_url, editor.history, lists)
         requests = control.get("/requests").json()["requests"]
         deliveries = control.get("/deliveries").json()["deliveries"]
+        cut = cut_cycles(db_url)
         report = {
+            "store": args.store,
             "seconds_of_edits": args.seconds,
             "edits": sum(editor.history.edits.values()),
             "edits_by_kind": dict(editor.history.edits),
             "faults_injected": faults_armed,
             "faults_that_hit_a_request": sum(1 for r in requests if r.get("fault")),
             "crashes": dict(crashes),
+            "cycles_cut_by_a_sigkill": len(cut),
+            "most_seconds_from_a_cut_cycle_to_the_next": round(max(cut, default=0.0), 1),
             "webhook_deliveries": len(deliveries),
             "leads": verdict.leads,
             "leads_with_one_card": verdict.with_one_card,
@@ -591,6 +412,12 @@ def main() -> None:
         "--rate-scale", type=float, default=1.0, help="the sandbox's rate limits (1 = documented)"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="postgresql",
+        help="the store serve and poll share: a new PostgreSQL database, or a SQLite file in the workdir",
+    )
     parser.add_argument("--workdir", help="where the processes' logs go (default: a new temporary directory)")
     sys.exit(run(parser.parse_args()))
 
