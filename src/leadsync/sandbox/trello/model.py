@@ -297,7 +297,8 @@ class TrelloWorld:
             shaped = acts.edit_card(who, board, self.lists[card.id_list], card, key, old, changes[key])
             self.record(who, shaped, self.card_models(card), stamp)
         for key, attr in (("idMembers", "id_members"), ("idLabels", "id_labels")):
-            # Trello logs these as addMemberToCard/addLabelToCard...; the sandbox only stores them.
+            # Trello logs these as addMemberToCard...; the sandbox only stores them. The API's label
+            # changes go through label_writes instead, which logs addLabelToCard/removeLabelFromCard.
             if key in changes and changes[key] != getattr(card, attr):
                 setattr(card, attr, changes[key])
                 self.touch(board, self.new_id()[1], card)
