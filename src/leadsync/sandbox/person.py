@@ -107,6 +107,29 @@ class Person:
         """Delete a card."""
         self._ok(self.client.delete(f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}", params=self._tr))
 
+    def rename_list(self, status: str, name: str) -> dict[str, Any]:
+        """Rename the list of ``status`` (Trello logs ``updateList`` with the old name); returns the list."""
+        url = f"{self.s['TRELLO_API_URL']}/1/lists/{self.lists[status]}"
+        return dict(self._ok(self.client.put(url, params=self._tr, json={"name": name})))
+
+    def add_label(self, card_id: str, name: str, color: str | None = None) -> dict[str, Any]:
+        """Create a board label and put it on a card (``addLabelToCard``); returns the label."""
+        url = f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}/labels"
+        return dict(self._ok(self.client.post(url, params=self._tr, json={"name": name, "color": color})))
+
+    def remove_label(self, card_id: str, label_id: str) -> None:
+        """Take a label off a card (``removeLabelFromCard``)."""
+        url = f"{self.s['TRELLO_API_URL']}/1/cards/{card_id}/idLabels/{label_id}"
+        self._ok(self.client.delete(url, params=self._tr))
+
+    def set_due(self, card_id: str, due: str | None, *, complete: bool | None = None) -> dict[str, Any]:
+        """Set (ISO date) or clear (``None``) a card's due date, and mark it complete or not when
+        ``complete`` is given; returns the card."""
+        fields: dict[str, Any] = {"due": due}
+        if complete is not None:
+            fields["dueComplete"] = complete
+        return self.update_card(card_id, **fields)
+
     def status_of_list(self, list_id: str) -> str | None:
         """The status whose list has id ``list_id``, if any."""
         return next((s for s, lid in self.lists.items() if lid == list_id), None)

@@ -14,13 +14,18 @@ from leadsync.sandbox.trello.rows import BoardRow, CardRow, ListRow
 
 __all__ = [
     "board_ref",
+    "card_entity",
     "card_ref",
+    "create_board",
     "create_card",
     "create_list",
     "delete_card",
     "edit_card",
+    "edit_list",
+    "list_entity",
     "list_ref",
     "member_creator",
+    "member_entity",
     "move_card",
 ]
 
@@ -60,7 +65,8 @@ def member_creator(identity: Identity) -> dict[str, Any]:
     }
 
 
-def _member_entity(identity: Identity) -> dict[str, Any]:
+def member_entity(identity: Identity) -> dict[str, Any]:
+    """The ``display.entities.memberCreator`` of an action made by ``identity``."""
     return {
         "type": "member",
         "id": identity.trello_member_id,
@@ -69,7 +75,8 @@ def _member_entity(identity: Identity) -> dict[str, Any]:
     }
 
 
-def _card_entity(card: CardRow) -> dict[str, Any]:
+def card_entity(card: CardRow) -> dict[str, Any]:
+    """A card as ``display.entities`` names it."""
     return {
         "type": "card",
         "idList": card.id_list,
@@ -79,7 +86,8 @@ def _card_entity(card: CardRow) -> dict[str, Any]:
     }
 
 
-def _list_entity(lst: ListRow) -> dict[str, Any]:
+def list_entity(lst: ListRow) -> dict[str, Any]:
+    """A list as ``display.entities`` names it."""
     return {"type": "list", "id": lst.id, "text": lst.name}
 
 
@@ -92,9 +100,9 @@ def create_card(
     """The ``createCard`` action of a new card."""
     data = {"card": card_ref(card), "list": list_ref(lst), "board": board_ref(board)}
     entities = {
-        "card": _card_entity(card),
-        "list": _list_entity(lst),
-        "memberCreator": _member_entity(identity),
+        "card": card_entity(card),
+        "list": list_entity(lst),
+        "memberCreator": member_entity(identity),
     }
     return "createCard", data, {"translationKey": "action_create_card", "entities": entities}
 
@@ -111,10 +119,10 @@ def move_card(
         "listAfter": list_ref(after),
     }
     entities = {
-        "card": _card_entity(card),
-        "listBefore": _list_entity(before),
-        "listAfter": _list_entity(after),
-        "memberCreator": _member_entity(identity),
+        "card": card_entity(card),
+        "listBefore": list_entity(before),
+        "listAfter": list_entity(after),
+        "memberCreator": member_entity(identity),
     }
     return "updateCard", data, {"translationKey": "action_move_card_from_list_to_list", "entities": entities}
 
@@ -151,9 +159,11 @@ def edit_card(
         "board": board_ref(board),
         "list": list_ref(lst),
     }
-    entities: dict[str, Any] = {"card": _card_entity(card), "memberCreator": _member_entity(identity)}
+    entities: dict[str, Any] = {"card": card_entity(card), "memberCreator": member_entity(identity)}
     if field == "name":
         entities["name"] = {"type": "text", "text": old}
+    if field in ("due", "start") and new is not None:
+        entities["date"] = {"type": "date", "date": new}
     return "updateCard", data, {"translationKey": _edit_key(field, old, new), "entities": entities}
 
 
@@ -168,8 +178,8 @@ def delete_card(
     }
     entities = {
         "card": {"type": "card", "idShort": card.id_short, "id": card.id},
-        "list": _list_entity(lst),
-        "memberCreator": _member_entity(identity),
+        "list": list_entity(lst),
+        "memberCreator": member_entity(identity),
     }
     return "deleteCard", data, {"translationKey": "action_delete_card", "entities": entities}
 
@@ -180,8 +190,40 @@ def create_list(
     """The ``createList`` action of a new list."""
     data = {"list": list_ref(lst), "board": board_ref(board)}
     entities = {
-        "list": _list_entity(lst),
+        "list": list_entity(lst),
         "board": {"type": "board", "id": board.id, "shortLink": board.short_link, "text": board.name},
-        "memberCreator": _member_entity(identity),
+        "memberCreator": member_entity(identity),
     }
     return "createList", data, {"translationKey": "action_added_list_to_board", "entities": entities}
+
+
+def _board_entity(board: BoardRow) -> dict[str, Any]:
+    return {"type": "board", "id": board.id, "shortLink": board.short_link, "text": board.name}
+
+
+def create_board(identity: Identity, board: BoardRow) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``createBoard`` action of a new board."""
+    entities = {"board": _board_entity(board), "memberCreator": member_entity(identity)}
+    return (
+        "createBoard",
+        {"board": board_ref(board)},
+        {"translationKey": "action_create_board", "entities": entities},
+    )
+
+
+def edit_list(
+    identity: Identity, board: BoardRow, lst: ListRow, field: str, old: Any, new: Any
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The ``updateList`` action of one changed list field: a rename carries ``data.old.name`` and the new
+    ``list.name``; archiving carries ``list.closed`` and ``old.closed`` (captured webhook traffic)."""
+    data = {"list": {**list_ref(lst), field: new}, "old": {field: old}, "board": board_ref(board)}
+    key = {
+        "name": "action_renamed_list",
+        "closed": "action_archived_list" if new else "action_sent_list_to_board",
+    }.get(field, "action_changed_list")
+    entities = {
+        "list": list_entity(lst),
+        "board": _board_entity(board),
+        "memberCreator": member_entity(identity),
+    }
+    return "updateList", data, {"translationKey": key, "entities": entities}

@@ -1,9 +1,10 @@
-"""The Trello world: the ``Lead Tasks`` board and its lists, cards, actions and webhooks, and the writes
-that change them (each logs its actions and hands them to the webhooks watching).
+"""The Trello world: the ``Lead Tasks`` board and its lists, labels, cards, actions and webhooks, and the
+card and list writes that change them (each logs its actions and hands them to the webhooks watching).
 
 Requests are read in :mod:`~leadsync.sandbox.trello.request`, answered in
 :mod:`~leadsync.sandbox.trello.routes` and :mod:`~leadsync.sandbox.trello.webhooks`; the shapes of the
-actions are in :mod:`~leadsync.sandbox.trello.actions`.
+actions are in :mod:`~leadsync.sandbox.trello.actions`. Board, list and label writes are in
+:mod:`~leadsync.sandbox.trello.board_writes` and :mod:`~leadsync.sandbox.trello.label_writes`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from leadsync.sandbox.trello import actions as acts
 from leadsync.sandbox.trello import render
 from leadsync.sandbox.trello.deliveries import fan_out
 from leadsync.sandbox.trello.errors import TrelloError, not_found
-from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, BoardRow, CardRow, ListRow, WebhookRow
+from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, BoardRow, CardRow, LabelRow, ListRow, WebhookRow
 
 __all__ = ["LIST_NAMES", "NO_BOARD_ACCESS", "NO_CARD_ACCESS", "POS_STEP", "TrelloWorld"]
 
@@ -39,9 +40,11 @@ class TrelloWorld:
         self.boards: dict[str, BoardRow] = {}
         self.lists: dict[str, ListRow] = {}
         self.cards: dict[str, CardRow] = {}
+        self.labels: dict[str, LabelRow] = {}
         self.actions: list[dict[str, Any]] = []  # oldest first; served newest first
         self.webhooks: dict[str, WebhookRow] = {}
         self._card_seq = 0
+        self.created_at = shared.clock.time()  # when the sandbox's tokens were issued
         # Like a Mongo process's 5 random bytes: fixed, so that ids made in the same second still grow
         # with the counter (shared.trello_id() draws fresh random bytes each time).
         self._machine = shared.hex(10)
@@ -61,9 +64,16 @@ class TrelloWorld:
         self.__dict__.update(copy.deepcopy(snapshot))
 
     # The JSON of each row, as the API shows it.
-    board_json = staticmethod(render.board_json)
     list_json = staticmethod(render.list_json)
-    card_json = staticmethod(render.card_json)
+    label_json = staticmethod(render.label_json)
+
+    def board_json(self, board: BoardRow) -> dict[str, Any]:
+        """A board as the API shows it, its ``labelNames`` from its labels."""
+        return render.board_json(board, self.labels_of(board.id))
+
+    def card_json(self, card: CardRow) -> dict[str, Any]:
+        """A card as the API shows it, with the full objects of its labels."""
+        return render.card_json(card, [self.labels[i] for i in card.id_labels if i in self.labels])
 
     # ---- ids and time ------------------------------------------------------------------------------
     def new_id(self) -> tuple[str, str]:
@@ -134,6 +144,20 @@ class TrelloWorld:
             raise not_found()
         return row
 
+    def label(self, ref: str, who: Identity) -> LabelRow:
+        """A label by id on a board that ``who`` can see (400 ``invalid id`` for a malformed id)."""
+        if not HEX24.match(ref):
+            raise TrelloError(400, "invalid id")
+        label = self.labels.get(ref.lower())
+        if label is None:
+            raise not_found()
+        self.board(label.id_board, who)
+        return label
+
+    def labels_of(self, board_id: str) -> list[LabelRow]:
+        """A board's labels, oldest first."""
+        return [label for label in self.labels.values() if label.id_board == board_id]
+
     def accessible_boards(self, who: Identity) -> list[BoardRow]:
         """The boards ``who`` is a member of."""
         return [b for b in self.boards.values() if who.trello_member_id in b.members]
@@ -188,7 +212,8 @@ class TrelloWorld:
         return value
 
     # ---- writes ------------------------------------------------------------------------------------
-    def _touch(self, board: BoardRow, date: str, card: CardRow | None = None) -> None:
+    def touch(self, board: BoardRow, date: str, card: CardRow | None = None) -> None:
+        """Mark ``board`` (and ``card``) active at ``date``."""
         board.date_last_activity = date
         if card is not None:
             card.date_last_activity = date
@@ -199,7 +224,7 @@ class TrelloWorld:
         lst = ListRow(self.new_id()[0], name, board.id, self.place(pos, siblings, "top"))
         self.lists[lst.id] = lst
         stamp = self.new_id()
-        self._touch(board, stamp[1])
+        self.touch(board, stamp[1])
         models = {board.id: self.board_json(board), lst.id: self.list_json(lst)}
         self.record(who, acts.create_list(who, board, lst), models, stamp)
         return lst
@@ -223,14 +248,15 @@ class TrelloWorld:
             due=values.get("due"),
             due_complete=values.get("dueComplete", False),
             start=values.get("start"),
+            due_reminder=values.get("dueReminder"),
             id_members=values.get("idMembers") or [],
             id_labels=values.get("idLabels") or [],
             seq=self._card_seq,
         )
         board.next_id_short += 1
         self.cards[card.id] = card
-        self._touch(board, stamp[1], card)
-        self.record(who, acts.create_card(who, board, lst, card), self._models(card), stamp)
+        self.touch(board, stamp[1], card)
+        self.record(who, acts.create_card(who, board, lst, card), self.card_models(card), stamp)
         return card
 
     def update_card(self, who: Identity, card: CardRow, changes: dict[str, Any]) -> None:
@@ -248,9 +274,9 @@ class TrelloWorld:
                 card.pos = changes["pos"]
             board = self.boards[card.id_board]
             stamp = self.new_id()
-            self._touch(board, stamp[1], card)
+            self.touch(board, stamp[1], card)
             shaped = acts.move_card(who, board, before, after, card)
-            self.record(who, shaped, self._models(card, before.id), stamp)
+            self.record(who, shaped, self.card_models(card, before.id), stamp)
             changes = {k: v for k, v in changes.items() if k != "pos"}
         for key, attr in (
             ("name", "name"),
@@ -260,32 +286,34 @@ class TrelloWorld:
             ("due", "due"),
             ("dueComplete", "due_complete"),
             ("start", "start"),
+            ("dueReminder", "due_reminder"),
         ):
             if key not in changes or changes[key] == getattr(card, attr):
                 continue
             old = getattr(card, attr)
             setattr(card, attr, changes[key])
             stamp = self.new_id()
-            self._touch(board, stamp[1], card)
+            self.touch(board, stamp[1], card)
             shaped = acts.edit_card(who, board, self.lists[card.id_list], card, key, old, changes[key])
-            self.record(who, shaped, self._models(card), stamp)
+            self.record(who, shaped, self.card_models(card), stamp)
         for key, attr in (("idMembers", "id_members"), ("idLabels", "id_labels")):
-            # Trello logs these as addMemberToCard/addLabelToCard...; the sandbox only stores them.
+            # Trello logs these as addMemberToCard...; the sandbox only stores them. The API's label
+            # changes go through label_writes instead, which logs addLabelToCard/removeLabelFromCard.
             if key in changes and changes[key] != getattr(card, attr):
                 setattr(card, attr, changes[key])
-                self._touch(board, self.new_id()[1], card)
+                self.touch(board, self.new_id()[1], card)
 
     def delete_card(self, who: Identity, card: CardRow) -> None:
         """Delete ``card``, logged as ``deleteCard``."""
         board, lst = self.boards[card.id_board], self.lists[card.id_list]
-        models = self._models(card)
+        models = self.card_models(card)
         del self.cards[card.id]
         stamp = self.new_id()
-        self._touch(board, stamp[1])
+        self.touch(board, stamp[1])
         models[board.id] = self.board_json(board)
         self.record(who, acts.delete_card(who, board, lst, card), models, stamp)
 
-    def _models(self, card: CardRow, *extra_lists: str) -> dict[str, dict[str, Any]]:
+    def card_models(self, card: CardRow, *extra_lists: str) -> dict[str, dict[str, Any]]:
         """The models an action on ``card`` involves, as their webhooks would see them now."""
         models = {card.id: self.card_json(card), card.id_board: self.board_json(self.boards[card.id_board])}
         for list_id in (card.id_list, *extra_lists):

@@ -1,23 +1,37 @@
-"""The JSON of Trello's boards, lists and cards, as the API and webhook payloads show them."""
+"""The JSON of Trello's boards, lists, labels and cards, as the API and webhook payloads show them."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from leadsync.sandbox.trello.rows import BoardRow, CardRow, ListRow
+from leadsync.sandbox.trello.rows import BoardRow, CardRow, LabelRow, ListRow
 
-__all__ = ["LABEL_COLORS", "board_json", "card_json", "list_json"]
+__all__ = ["ALL_LABEL_COLORS", "LABEL_COLORS", "board_json", "card_json", "label_json", "list_json"]
 
 LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
+# Each base colour also comes ``_dark`` and ``_light``: 30 in all (trello.js ``models/color.ts``, generated
+# from https://developer.atlassian.com/cloud/trello/rest/api-group-labels/).
+ALL_LABEL_COLORS = tuple(f"{c}{s}" for c in LABEL_COLORS for s in ("", "_dark", "_light"))
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def board_json(board: BoardRow) -> dict[str, Any]:
-    """A board as ``GET /1/boards/{id}`` answers it."""
+def label_json(label: LabelRow) -> dict[str, Any]:
+    """A label as ``GET /1/labels/{id}`` answers it: ``{id, idBoard, name, color}``."""
+    return {"id": label.id, "idBoard": label.id_board, "name": label.name, "color": label.color}
+
+
+def board_json(board: BoardRow, labels: list[LabelRow] | None = None) -> dict[str, Any]:
+    """A board as ``GET /1/boards/{id}`` answers it; ``labelNames`` names the first label of each base
+    colour among ``labels``."""
+    names = dict.fromkeys(LABEL_COLORS, "")
+    for label in reversed(labels or []):
+        if label.color in names:
+            names[label.color] = label.name
+    prefs = {"permissionLevel": "private", "background": "blue", "cardAging": "regular", **board.prefs}
     return {
         "id": board.id,
         "name": board.name,
@@ -34,12 +48,18 @@ def board_json(board: BoardRow) -> dict[str, Any]:
         "url": f"https://trello.com/b/{board.short_link}/{_slug(board.name)}",
         "shortUrl": f"https://trello.com/b/{board.short_link}",
         "shortLink": board.short_link,
-        "prefs": {"permissionLevel": "private", "background": "blue", "cardAging": "regular"},
-        "labelNames": dict.fromkeys(LABEL_COLORS, ""),
+        "prefs": prefs,
+        "labelNames": names,
         "dateLastActivity": board.date_last_activity,
         "dateLastView": None,
         "memberships": [
-            {"id": m, "idMember": m, "memberType": "normal", "unconfirmed": False, "deactivated": False}
+            {
+                "id": m,
+                "idMember": m,
+                "memberType": "admin" if m in board.admins else "normal",
+                "unconfirmed": False,
+                "deactivated": False,
+            }
             for m in board.members
         ],
     }
@@ -59,8 +79,8 @@ def list_json(lst: ListRow) -> dict[str, Any]:
     }
 
 
-def card_json(card: CardRow) -> dict[str, Any]:
-    """A card as ``GET /1/cards/{id}`` answers it."""
+def card_json(card: CardRow, labels: list[LabelRow] | None = None) -> dict[str, Any]:
+    """A card as ``GET /1/cards/{id}`` answers it; ``labels`` are the full objects of its ``idLabels``."""
     return {
         "id": card.id,
         "badges": {
@@ -87,7 +107,7 @@ def card_json(card: CardRow) -> dict[str, Any]:
         "desc": card.desc,
         "descData": {"emoji": {}},
         "due": card.due,
-        "dueReminder": None,
+        "dueReminder": card.due_reminder,
         "email": None,
         "idBoard": card.id_board,
         "idChecklists": [],
@@ -96,7 +116,7 @@ def card_json(card: CardRow) -> dict[str, Any]:
         "idMembersVoted": [],
         "idShort": card.id_short,
         "idAttachmentCover": None,
-        "labels": [],
+        "labels": [label_json(label) for label in labels or []],
         "idLabels": list(card.id_labels),
         "manualCoverAttachment": False,
         "name": card.name,

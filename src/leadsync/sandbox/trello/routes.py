@@ -11,20 +11,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from leadsync.sandbox.clock import iso_ms
 from leadsync.sandbox.identities import Identity
 from leadsync.sandbox.request_log import tag_identity
-from leadsync.sandbox.trello import action_queries, webhooks
+from leadsync.sandbox.trello import (
+    action_queries,
+    board_routes,
+    card_field_routes,
+    label_routes,
+    label_writes,
+    list_routes,
+    token_routes,
+    webhooks,
+)
+from leadsync.sandbox.trello.card_changes import card_changes, date_value, label_ids, target_list, text_value
 from leadsync.sandbox.trello.errors import TrelloError, express_404, invalid_value, not_found
 from leadsync.sandbox.trello.model import TrelloWorld
-from leadsync.sandbox.trello.request import MAX_TEXT, Ctx, authenticate, parse_date, read_params
+from leadsync.sandbox.trello.request import MAX_TEXT, Ctx, authenticate, read_params
 from leadsync.sandbox.trello.router import Router
-from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, CardRow
+from leadsync.sandbox.trello.rows import HEX24, SHORT_LINK, BoardRow, CardRow
 
 __all__ = [
     "CARD_FILTERS",
     "LIST_FILTERS",
     "MAX_BATCH",
+    "MY_BOARD_FILTERS",
     "ROUTER",
     "batch",
     "board_actions",
@@ -48,6 +58,17 @@ __all__ = [
 
 CARD_FILTERS = ("all", "closed", "none", "open", "visible", "complete", "incomplete")
 LIST_FILTERS = ("all", "closed", "none", "open")
+MY_BOARD_FILTERS = (
+    "all",
+    "closed",
+    "members",
+    "open",
+    "organization",
+    "public",
+    "starred",
+    "pinned",
+    "unpinned",
+)
 MAX_BATCH = 10
 
 
@@ -192,29 +213,6 @@ async def create_list(ctx: Ctx) -> Any:
 # ---- cards -------------------------------------------------------------------------------------------
 
 
-def _text(ctx: Ctx, name: str, low: int) -> str:
-    """``name``/``desc`` within Trello's documented lengths. The 400 body for a bad length is UNVERIFIED:
-    the sandbox answers Trello's usual ``invalid value for <param>``."""
-    value = ctx.text(name) or ""
-    if not low <= len(value) <= MAX_TEXT:
-        raise invalid_value(name)
-    return value
-
-
-def _date(ctx: Ctx, name: str) -> str | None:
-    value = ctx.text(name)
-    if value in (None, "", "null"):
-        return None
-    return iso_ms(parse_date(value, name))
-
-
-def _target_list(ctx: Ctx, ref: str | None) -> str:
-    world = ctx.world
-    if not ref or not HEX24.match(ref) or ref.lower() not in world.lists:
-        raise invalid_value("idList")
-    return world.list_(ref, ctx.identity).id
-
-
 async def get_card(ctx: Ctx) -> Any:
     """``GET /cards/{id}``: one card, its fields projected, with its list and board when asked."""
     world = ctx.world
@@ -230,12 +228,12 @@ async def get_card(ctx: Ctx) -> Any:
 async def create_card(ctx: Ctx) -> Any:
     """``POST /cards``: a new card in ``idList`` (at the bottom unless ``pos`` says otherwise), recorded as a ``createCard`` action."""
     world = ctx.world
-    lst = world.lists[_target_list(ctx, ctx.text("idList"))]
-    values: dict[str, Any] = {"name": _text(ctx, "name", 0), "desc": _text(ctx, "desc", 0)}
+    lst = world.lists[target_list(ctx, ctx.text("idList"))]
+    values: dict[str, Any] = {"name": text_value(ctx, "name", 0), "desc": text_value(ctx, "desc", 0)}
     values["pos"] = world.place(ctx.params.get("pos"), [c.pos for c in world.cards_of_list(lst.id)], "bottom")
-    values["due"], values["start"] = _date(ctx, "due"), _date(ctx, "start")
+    values["due"], values["start"] = date_value(ctx, "due"), date_value(ctx, "start")
     values["dueComplete"] = ctx.flag("dueComplete", False)
-    values["idMembers"], values["idLabels"] = ctx.id_list("idMembers"), ctx.id_list("idLabels")
+    values["idMembers"], values["idLabels"] = ctx.id_list("idMembers"), label_ids(ctx, lst.id_board)
     return world.card_json(world.create_card(ctx.identity, lst, values))
 
 
@@ -243,41 +241,11 @@ async def update_card(ctx: Ctx) -> Any:
     """``PUT /cards/{id}``: change the given fields of one card (moving it between lists or boards included), recorded as ``updateCard`` actions."""
     world = ctx.world
     card = world.card(ctx.path["id"], ctx.identity)
-    changes: dict[str, Any] = {}
-    if ctx.has("name"):
-        changes["name"] = _text(ctx, "name", 1)
-    if ctx.has("desc"):
-        changes["desc"] = _text(ctx, "desc", 0)
-    if ctx.has("closed"):
-        changes["closed"] = ctx.flag("closed", card.closed)
-    if ctx.has("idList"):
-        changes["idList"] = _target_list(ctx, ctx.text("idList"))
-    if ctx.has("idBoard"):
-        board_ref = ctx.text("idBoard") or ""
-        if not HEX24.match(board_ref) or board_ref.lower() not in world.boards:
-            raise invalid_value("idBoard")
-        board = world.board(board_ref, ctx.identity)
-        if "idList" in changes and world.lists[changes["idList"]].id_board != board.id:
-            raise invalid_value("idList")
-        if "idList" not in changes and board.id != card.id_board:
-            # A board alone sends the card to that board's first open list (UNVERIFIED).
-            first = next((x for x in world.lists_of(board.id) if not x.closed), None)
-            if first is None:
-                raise invalid_value("idList")
-            changes["idList"] = first.id
-    if ctx.has("pos"):
-        target = changes.get("idList", card.id_list)
-        siblings = [c.pos for c in world.cards_of_list(target) if c.id != card.id]
-        changes["pos"] = world.place(ctx.params["pos"], siblings, "bottom")
-    for name in ("due", "start"):
-        if ctx.has(name):
-            changes[name] = _date(ctx, name)
-    if ctx.has("dueComplete"):
-        changes["dueComplete"] = ctx.flag("dueComplete", card.due_complete)
-    for name in ("idMembers", "idLabels"):
-        if ctx.has(name):
-            changes[name] = ctx.id_list(name) or []
+    changes = card_changes(ctx, card)
+    labels = changes.pop("idLabels", None)
     world.update_card(ctx.identity, card, changes)
+    if labels is not None:
+        label_writes.set_labels(world, ctx.identity, card, labels)
     return world.card_json(card)
 
 
@@ -330,15 +298,35 @@ async def get_member(ctx: Ctx) -> Any:
 
 
 async def my_boards(ctx: Ctx) -> Any:
-    """``GET /members/{id}/boards``: the caller's own boards by ``filter``; 401 for another member."""
+    """``GET /members/{id}/boards``: the caller's own boards by ``filter`` (``all`` by default; also
+    ``open``, ``closed``, ``members``, ``public``, ``organization``, ``starred``, ``pinned``,
+    ``unpinned``), their fields projected, each with its lists when ``lists`` asks; 401 for another member."""
     if ctx.path["id"] not in ("me", ctx.identity.trello_member_id, ctx.identity.trello_username):
         raise TrelloError(401, "unauthorized member permission requested")
     world = ctx.world
     name = ctx.text("filter") or "all"
-    boards = [
-        b for b in world.accessible_boards(ctx.identity) if name == "all" or b.closed == (name == "closed")
-    ]
-    return [project(world.board_json(b), ctx.text("fields")) for b in boards]
+    if name not in MY_BOARD_FILTERS:
+        raise invalid_value("filter")
+    keep: dict[str, Callable[[BoardRow], bool]] = {
+        "all": lambda b: True,
+        "members": lambda b: True,
+        "unpinned": lambda b: True,
+        "open": lambda b: not b.closed,
+        "closed": lambda b: b.closed,
+        "public": lambda b: b.prefs.get("permissionLevel") == "public",
+        "organization": lambda b: False,  # the sandbox has no workspaces
+        "starred": lambda b: False,
+        "pinned": lambda b: False,
+    }
+    boards = [b for b in world.accessible_boards(ctx.identity) if keep[name](b)]
+    shown = []
+    for b in boards:
+        item = project(world.board_json(b), ctx.text("fields"))
+        if (lists := ctx.text("lists") or "none") != "none":
+            sub = Ctx(ctx.world, ctx.identity, {"filter": lists}, {"id": b.id})
+            item["lists"] = await board_lists(sub)
+        shown.append(item)
+    return shown
 
 
 async def token_member(ctx: Ctx) -> Any:
@@ -390,6 +378,8 @@ def _router() -> Router:
     router.add("GET", "/boards/{id}/cards", board_cards)
     router.add("GET", "/boards/{id}/cards/{filter}", board_cards)
     router.add("GET", "/boards/{id}/actions", board_actions)
+    label_routes.register(router)
+    list_routes.register(router)
     router.add("POST", "/lists", create_list)
     router.add("GET", "/lists/{id}", get_list)
     router.add("GET", "/lists/{id}/cards", list_cards)
@@ -403,6 +393,9 @@ def _router() -> Router:
     router.add("GET", "/tokens/{token}/member", token_member)
     router.add("GET", "/batch", batch)
     webhooks.register(router)
+    token_routes.register(router)
+    board_routes.register(router)
+    card_field_routes.register(router)
     return router
 
 

@@ -1,4 +1,4 @@
-"""The Trello emulator's objects: boards, lists, cards and webhooks, as stored, and the shapes of their ids."""
+"""The Trello emulator's objects: boards, lists, labels, cards and webhooks, as stored, and the shapes of their ids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["HEX24", "SHORT_LINK", "BoardRow", "CardRow", "ListRow", "WebhookRow"]
+__all__ = ["HEX24", "SHORT_LINK", "BoardRow", "CardRow", "LabelRow", "ListRow", "WebhookRow"]
 
 HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 # A shortLink has a letter in it: an all-digit ref is "invalid id" (observed for PUT /1/cards/12312321).
@@ -22,6 +22,16 @@ class ListRow:
     id_board: str
     pos: float
     closed: bool = False
+
+
+@dataclass
+class LabelRow:
+    """One label of a board: a name (may be empty) and a colour (``None``: shown on no card front)."""
+
+    id: str
+    id_board: str
+    name: str
+    color: str | None
 
 
 @dataclass
@@ -41,6 +51,7 @@ class CardRow:
     due: str | None = None
     due_complete: bool = False
     start: str | None = None
+    due_reminder: int | None = None  # minutes before ``due``
     id_members: list[str] = field(default_factory=list)
     id_labels: list[str] = field(default_factory=list)
     seq: int = 0  # creation order, for since/before by id
@@ -59,6 +70,9 @@ class BoardRow:
     desc: str = ""
     closed: bool = False
     next_id_short: int = 1
+    # The board's prefs as ``POST /1/boards`` sets them (``prefs_<name>`` on the wire), over the defaults.
+    prefs: dict[str, Any] = field(default_factory=dict)
+    admins: list[str] = field(default_factory=list)  # members whose memberType is ``admin``
 
 
 @dataclass
