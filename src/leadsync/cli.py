@@ -27,7 +27,7 @@ from leadsync.core import Conflict, ConflictPolicy, LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
-from leadsync.exit_codes import ExitCode, StoreUnusable, error_exit
+from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
 from leadsync.output import conflicts_table, print_result, status_report
 from leadsync.settings import Settings, load_settings
 
@@ -66,7 +66,7 @@ def exits(*, as_json: bool = False) -> Iterator[None]:
     except LeadsyncError as exc:
         code, message = error_exit(exc)
         if as_json and isinstance(exc, ReadFailed):
-            told = f"{exc}. Nothing was written; the next cycle will try again."
+            told = f"{exc}. {READ_FAILED_HINT}"
             out.print(json.dumps({"error": "read_failed", "side": exc.side, "message": told}))
         err.print(message)
         raise typer.Exit(code) from None

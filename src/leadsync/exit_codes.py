@@ -12,7 +12,9 @@ from enum import IntEnum
 
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 
-__all__ = ["EXIT_RULES", "ExitCode", "StoreUnusable", "error_exit"]
+__all__ = ["EXIT_RULES", "READ_FAILED_HINT", "ExitCode", "StoreUnusable", "error_exit"]
+
+READ_FAILED_HINT = "Nothing was written; the next cycle will try again."
 
 
 class ExitCode(IntEnum):
@@ -43,7 +45,7 @@ EXIT_RULES: tuple[ExitRule, ...] = (
     (
         ReadFailed,
         ExitCode.READ_FAILED,
-        lambda exc: f"[bold red]Read failed[/]: {exc}. Nothing was written; the next cycle will try again.",
+        lambda exc: f"[bold red]Read failed[/]: {exc}. {READ_FAILED_HINT}",
     ),
     (
         LockBusy,
