@@ -1,7 +1,8 @@
 """The ``leadsync`` command (Typer): sync, poll, conflicts, status, restore, sandbox, demo.
 
 Exit codes: 0 success, 1 the cycle finished but some records failed, 2 configuration or usage
-error, 3 a side could not be read and nothing was written.
+error, 3 a side could not be read and nothing was written. Every command turns errors into exit
+codes through :func:`exits`, over the one table of :mod:`leadsync.exit_codes`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadsync import logs
 from leadsync.core import Conflict, ConflictPolicy, LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
-from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
+from leadsync.errors import LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
+from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
 from leadsync.output import conflicts_table, print_result, status_report
 from leadsync.settings import Settings, load_settings
 
@@ -41,7 +43,6 @@ app.add_typer(conflicts_app, name="conflicts")
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
-EXIT_RECORD_ERRORS, EXIT_CONFIG, EXIT_READ_FAILED = 1, 2, 3
 PROGRESS_THRESHOLD = 20  # writes in one cycle before a progress bar is worth showing
 
 _verbosity = 0
@@ -56,25 +57,35 @@ def _main(
     logs.setup(verbose)
 
 
-def _settings() -> Settings:
+@contextmanager
+def exits(*, as_json: bool = False) -> Iterator[None]:
+    """Turn a leadsync error inside into its message on stderr and its exit code (one table for every
+    command); with ``as_json``, a failed read is also told on stdout as JSON."""
     try:
+        yield
+    except LeadsyncError as exc:
+        code, message = error_exit(exc)
+        if as_json and isinstance(exc, ReadFailed):
+            told = f"{exc}. {READ_FAILED_HINT}"
+            out.print(json.dumps({"error": "read_failed", "side": exc.side, "message": told}))
+        err.print(message)
+        raise typer.Exit(code) from None
+
+
+def _settings() -> Settings:
+    with exits():
         settings = load_settings()
-    except ConfigError as exc:
-        err.print(f"[bold red]Configuration error[/]: {exc}")
-        raise typer.Exit(EXIT_CONFIG) from None
     logs.setup(_verbosity, settings.secrets())
     return settings
 
 
 @contextmanager
 def _engine(settings: Settings) -> Iterator[Engine]:
-    try:
-        engine = Engine(settings)
-    except StoreError as exc:
-        err.print(
-            f"[bold red]Configuration error[/]: LEADSYNC_DATABASE_URL: the state store can't be opened ({exc})"
-        )
-        raise typer.Exit(EXIT_CONFIG) from None
+    with exits():
+        try:
+            engine = Engine(settings)
+        except StoreError as exc:
+            raise StoreUnusable(str(exc)) from exc
     try:
         yield engine
     finally:
@@ -114,20 +125,8 @@ def _progress_factory(enabled: bool) -> Callable[[int], ProgressFn] | None:
 
 
 def _run_one(engine: Engine, *, full: bool, dry_run: bool, as_json: bool) -> CycleResult:
-    try:
+    with exits(as_json=as_json):
         return engine.run_cycle(full=full, dry_run=dry_run, progress=_progress_factory(not as_json))
-    except ReadFailed as exc:
-        message = f"{exc}. Nothing was written; the next cycle will try again."
-        if as_json:
-            out.print(json.dumps({"error": "read_failed", "side": exc.side, "message": message}))
-        err.print(f"[bold red]Read failed[/]: {message}")
-        raise typer.Exit(EXIT_READ_FAILED) from None
-    except ConfigError as exc:
-        err.print(f"[bold red]Configuration error[/]: {exc}")
-        raise typer.Exit(EXIT_CONFIG) from None
-    except LockBusy:
-        err.print("[yellow]Another leadsync process is running a cycle on this store; try again shortly.[/]")
-        raise typer.Exit(EXIT_RECORD_ERRORS) from None
 
 
 @app.command()
@@ -146,7 +145,7 @@ def sync(
         out.print(json.dumps(result.as_json()), markup=False)
     else:
         print_result(out, result)
-    raise typer.Exit(EXIT_RECORD_ERRORS if result.outcome.errors else 0)
+    raise typer.Exit(ExitCode.RECORD_ERRORS if result.outcome.errors else ExitCode.OK)
 
 
 @app.command()
@@ -158,9 +157,11 @@ def poll(
     settings = _settings()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _engine(settings) as engine:
+    with _engine(settings) as engine, exits():
         try:
             while not stop.is_set():
+                # A failed read or a busy lock passes with the next cycle; any other error (a mapped
+                # list the board lacks...) would not, and ends the loop with its exit code.
                 try:
                     result = engine.run_cycle(full=full, progress=_progress_factory(True))
                     print_result(out, result)
@@ -168,9 +169,6 @@ def poll(
                     err.print(f"[bold red]Read failed[/]: {exc}. Nothing was written; retrying next cycle.")
                 except LockBusy:
                     err.print("[yellow]another process is running a cycle; skipping this one[/]")
-                except ConfigError as exc:  # e.g. a mapped list the board lacks: retrying can't fix it
-                    err.print(f"[bold red]Configuration error[/]: {exc}")
-                    raise typer.Exit(EXIT_CONFIG) from None
                 stop.wait(interval)
         except KeyboardInterrupt:
             pass
@@ -185,7 +183,7 @@ def conflicts(
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    with _engine(settings) as engine:
+    with _engine(settings) as engine, exits():
         rows = engine.store.conflicts(200) if show_all else engine.store.open_conflicts()
         if not rows:
             out.print("No open conflicts." if not show_all else "No conflicts recorded.")
@@ -205,13 +203,13 @@ def resolve(
 ) -> None:
     """Resolve an open conflict: the kept side's status is written to the other side on the next cycle."""
     settings = _settings()
-    with _engine(settings) as engine:
+    with _engine(settings) as engine, exits():
         store = engine.store
         conflict = store.get_open_conflict(LeadId(lead))
         base = store.get_pair(LeadId(lead))
         if conflict is None or base is None:
             err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
-            raise typer.Exit(EXIT_CONFIG)
+            raise typer.Exit(ExitCode.CONFIG)
         recorded = Conflict(
             conflict.lead_id,
             conflict.card_id,
@@ -231,7 +229,7 @@ def resolve(
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Linked pairs, open conflicts, the last cycle and recent activity."""
     settings = _settings()
-    with _engine(settings) as engine:
+    with _engine(settings) as engine, exits():
         info = status_report(Console(file=sys.stderr) if as_json else out, engine.store)
     if as_json:
         out.print(json.dumps(info), markup=False)
@@ -241,14 +239,14 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def restore(lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")]) -> None:
     """Forget the link of a lead whose card was deleted, so the next cycle gives it a new card."""
     settings = _settings()
-    with _engine(settings) as engine:
+    with _engine(settings) as engine, exits():
         base = engine.store.get_pair(LeadId(lead))
         if base is None:
             err.print(f"Lead {lead} is not linked to any card.")
-            raise typer.Exit(EXIT_CONFIG)
+            raise typer.Exit(ExitCode.CONFIG)
         if not base.card_deleted:
             err.print(f"Lead {lead}'s card {base.card_id} still exists: un-archive it in Trello instead.")
-            raise typer.Exit(EXIT_CONFIG)
+            raise typer.Exit(ExitCode.CONFIG)
         engine.store.unlink(LeadId(lead), reason="restore: card was deleted in Trello")
         out.print(f"Lead {lead} will get a new card on the next cycle.")
 
@@ -280,7 +278,7 @@ def sandbox(
         sock.bind((host, port))
     except OSError as exc:
         err.print(f"[bold red]Cannot listen on {host}:{port}[/]: {exc.strerror}. Pick another --port.")
-        raise typer.Exit(EXIT_CONFIG) from None
+        raise typer.Exit(ExitCode.CONFIG) from None
     bound_host, bound_port = sock.getsockname()[:2]
     state.base_url = f"http://{bound_host}:{bound_port}"
     for key, value in state.settings().items():
@@ -316,15 +314,8 @@ def _webhook_call(fn_name: str) -> None:
     from leadsync import webhooks as wh
 
     settings = _settings()
-    with _engine(settings) as engine:
-        try:
-            result = getattr(wh, fn_name)(engine)
-        except ConfigError as exc:
-            err.print(f"[bold red]Configuration error[/]: {exc}")
-            raise typer.Exit(EXIT_CONFIG) from None
-        except LeadsyncError as exc:
-            err.print(f"[bold red]Failed[/]: {exc}")
-            raise typer.Exit(EXIT_RECORD_ERRORS) from None
+    with _engine(settings) as engine, exits():
+        result = getattr(wh, fn_name)(engine)
     out.print(json.dumps(result, indent=2), markup=False)
 
 

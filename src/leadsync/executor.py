@@ -1,28 +1,29 @@
 """Applies a plan in a crash-safe order and says what happened.
 
 Store-only operations first (links, conflicts, base updates), then the API writes: card creates
-(an intent recorded before each, the pair stored with it removed in one transaction after the
-card exists), card updates, and lead status writes batched 10 to a request. The base advances
-only after a write is confirmed, so a crash at any point leaves a store the next cycle can trust:
+(the intents of all of them recorded in one transaction before the first request; each pair stored,
+its intent removed, in batches after the cards exist, see :mod:`leadsync.created_cards`), card
+updates, and lead status writes batched 10 to a request. The base advances only after a write is
+confirmed, so a crash at any point leaves a store the next cycle can trust:
 an interrupted create is found again by its ``Lead ID`` line and adopted, never duplicated.
 
 The two APIs' limits are independent, so the Trello writes and the Airtable writes run side by
 side, each with as many requests in flight as its rate limit and latency call for
-(:meth:`~leadsync.clients.http.ApiHttp.in_flight`; a little under the limit for Airtable, whose 429
-costs 30 s); the pacers keep each under its limit.
+(:func:`~leadsync.adaptive_pool.run_adaptive` over :meth:`~leadsync.clients.http.ApiHttp.in_flight`;
+a little under the limit for Airtable, whose 429 costs 30 s); the pacers keep each under its limit.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from leadsync.adaptive_pool import run_adaptive
 from leadsync.clients.airtable import BATCH, AirtableClient
 from leadsync.clients.trello import TrelloClient
 from leadsync.core import (
@@ -40,8 +41,9 @@ from leadsync.core import (
     WriteKind,
     WriteLeadStatus,
 )
-from leadsync.errors import LeadsyncError
-from leadsync.store import ConflictRecord, Store
+from leadsync.created_cards import CreatedCardWriter
+from leadsync.errors import LeadsyncError, StoreError
+from leadsync.store import CompletedCreate, ConflictRecord, Store
 
 log = logging.getLogger("leadsync.executor")
 
@@ -128,28 +130,54 @@ class Executor:
                 what = f"update base of lead {op.lead_id}"
                 self._guard(out, what, self._advance, op.lead_id, op.updates, "base", op.reason)
 
-        card_writes = [op for op in plan.ops if isinstance(op, CreateCard | UpdateCard)]
         statuses = [op for op in plan.ops if isinstance(op, WriteLeadStatus)]
         batches = [statuses[i : i + BATCH] for i in range(0, len(statuses), BATCH)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadsync-airtable") as beside:
             airtable_done = beside.submit(
-                self._parallel,
+                run_adaptive,
                 batches,
                 lambda batch: self._write_statuses(batch, out),
                 self.airtable.in_flight,
+                workers=self.workers,
+                thread_name_prefix="leadsync-airtable-write",
             )
-            self._parallel(
-                card_writes,
-                lambda op: self._create(op, out) if isinstance(op, CreateCard) else self._update(op, out),
-                self.trello.http.in_flight,
-            )
+            self._write_cards(plan, out)
             airtable_done.result()
         return out
 
-    # ---- operations -------------------------------------------------------------------------------
-    def _create(self, op: CreateCard, out: Outcome) -> None:
+    def _write_cards(self, plan: Plan, out: Outcome) -> None:
+        """Card creates and updates, in the plan's order. Every create's intent is recorded, all in one
+        transaction, before the first request; the new pairs are stored in batches as they finish."""
+        card_writes = [op for op in plan.ops if isinstance(op, CreateCard | UpdateCard)]
+        creates = [op for op in card_writes if isinstance(op, CreateCard)]
         try:
-            self.store.record_intent(op.lead_id)
+            self.store.record_intents(op.lead_id for op in creates)
+        except LeadsyncError as exc:
+            for op in creates:
+                out.fail(f"create card for lead {op.lead_id}", exc)
+            self.progress(len(creates))
+            card_writes = [op for op in card_writes if isinstance(op, UpdateCard)]
+
+        def stored(created: CompletedCreate, refused: str | None) -> None:
+            if refused is None:
+                out.count(created=1)
+            else:
+                what = f"store new card {created.base.card_id} of lead {created.base.lead_id}"
+                out.fail(what, StoreError(refused))
+
+        with CreatedCardWriter(self.store, stored) as writer:
+            run_adaptive(
+                card_writes,
+                lambda op: (
+                    self._create(op, out, writer) if isinstance(op, CreateCard) else self._update(op, out)
+                ),
+                self.trello.http.in_flight,
+                workers=self.workers,
+            )
+
+    # ---- operations -------------------------------------------------------------------------------
+    def _create(self, op: CreateCard, out: Outcome, writer: CreatedCardWriter) -> None:
+        try:
             card = self.trello.create_card(op.list_id, op.name, op.desc)
         except LeadsyncError as exc:
             # The intent stays: if the card was made after all, the next full read adopts it.
@@ -157,11 +185,7 @@ class Executor:
             return
         finally:
             self.progress(1)
-        try:
-            self.store.complete_create(replace(op.base, card_id=card.id), detail=f"in list {op.list_id}")
-            out.count(created=1)
-        except LeadsyncError as exc:
-            out.fail(f"store new card {card.id} of lead {op.lead_id}", exc)
+        writer.add(CompletedCreate(replace(op.base, card_id=card.id), detail=f"in list {op.list_id}"))
 
     def _update(self, op: UpdateCard, out: Outcome) -> None:
         try:
@@ -242,57 +266,6 @@ class Executor:
             fn(*args)
         except LeadsyncError as exc:
             out.fail(what, exc)
-
-    def _parallel(self, ops: Sequence[Any], fn: Callable[[Any], None], in_flight: Callable[[], int]) -> None:
-        """``fn`` over ``ops`` on as many threads as the API's limit and latency call for: a worker that
-        finishes an operation starts another when ``in_flight()`` has grown past the workers running
-        (the API slows under load), so latency never holds throughput below the limit."""
-        if len(ops) <= 1 or self.workers == 1:
-            for op in ops:
-                fn(op)
-            return
-        pending = deque(ops)
-        lock = threading.Lock()
-        workers: list[threading.Thread] = []
-        failures: list[BaseException] = []
-
-        def wanted() -> int:
-            return min(self.workers or in_flight(), len(ops))
-
-        def work() -> None:
-            while True:
-                with lock:
-                    if failures or not pending:
-                        return
-                    op = pending.popleft()
-                try:
-                    fn(op)
-                except BaseException as exc:  # a bug, not an API error (fn reports those): stop, re-raise
-                    with lock:
-                        failures.append(exc)
-                    return
-                with lock:
-                    if pending and len(workers) < wanted():
-                        start()
-
-        def start() -> None:  # with the lock held
-            worker = threading.Thread(target=work, name=f"leadsync-write-{len(workers)}", daemon=True)
-            workers.append(worker)
-            worker.start()
-
-        with lock:
-            for _ in range(wanted()):
-                start()
-        i = 0
-        while True:
-            with lock:
-                if i == len(workers):
-                    break
-                worker = workers[i]
-            worker.join()
-            i += 1
-        if failures:
-            raise failures[0]
 
 
 __all__ = ["Executor", "Outcome", "Progress", "trello_fields"]

@@ -6,8 +6,9 @@ transaction. An intent left behind by a crash tells the next cycle to look for a
 (one carrying ``Lead ID:``) before creating anything.
 
 The batch forms (:meth:`PairStore.record_intents`, :meth:`PairStore.complete_creates`) do the same for
-many rows in one transaction. Each completed create runs in a savepoint, so a row that would link a
-lead or a card twice is refused on its own while the others are kept.
+many rows in one transaction: all completed creates at once when none is refused, else each in a
+savepoint, so a row that would link a lead or a card twice is refused on its own while the others
+are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadsync.core import CardId, LeadId, MergeBase
@@ -181,6 +182,12 @@ class PairStore(StoreConnection):
         if not created:
             return refused
         with self._tx(f"record {len(created)} created cards") as conn:
+            try:
+                with conn.begin_nested():
+                    self._complete_all(conn, created)
+                return refused
+            except (StoreError, SQLAlchemyError):
+                pass  # some row is refused: find which, one savepoint per row
             for item in created:
                 try:
                     with conn.begin_nested():
@@ -190,6 +197,29 @@ class PairStore(StoreConnection):
                 except SQLAlchemyError as exc:  # a concurrent writer won the race: the constraints refused it
                     refused[item.base.lead_id] = describe(exc)
         return refused
+
+    def _complete_all(self, conn: Connection, created: Sequence[CompletedCreate]) -> None:
+        """Every row at once (the usual case: none is refused), in a handful of statements."""
+        lead_ids = [item.base.lead_id for item in created]
+        card_ids = [item.base.card_id for item in created]
+        if len(set(lead_ids)) < len(lead_ids) or len(set(card_ids)) < len(card_ids):
+            raise StoreError("a lead or a card twice in one batch")
+        linked = conn.execute(
+            select(pairs.c.lead_id).where(or_(pairs.c.lead_id.in_(lead_ids), pairs.c.card_id.in_(card_ids)))
+        ).first()
+        if linked is not None:
+            raise StoreError(f"lead {linked.lead_id} or its card is already linked")
+        conn.execute(
+            insert(pairs), [{"lead_id": item.base.lead_id, **_base_values(item.base)} for item in created]
+        )
+        conn.execute(delete(intents).where(intents.c.lead_id.in_(lead_ids)))
+        conn.execute(
+            insert(activity),
+            [
+                activity_values("created", item.base.lead_id, item.base.card_id, item.detail)
+                for item in created
+            ],
+        )
 
     def _complete_one(self, conn: Connection, base: MergeBase, detail: str) -> None:
         self._insert_pair(conn, base)
