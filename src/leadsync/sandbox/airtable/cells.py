@@ -1,5 +1,5 @@
-"""Cell values: how a written value is validated and stored, and how a stored one is rendered (REST
-"V1" JSON, ``cellFormat=string``, webhook "V2" objects, and what formulas see)."""
+"""Cell values: how a written value is validated and stored, and how a stored one is shown
+(``cellFormat=string``, webhook "V2" objects, and what formulas see)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from leadsync.sandbox.airtable.rows import (
     NUMBER_TYPES,
     TEXT_TYPES,
     FieldDef,
-    RecordRow,
-    TableDef,
 )
 from leadsync.sandbox.clock import iso_ms
 from leadsync.sandbox.shared_state import SharedState
@@ -28,7 +26,6 @@ __all__ = [
     "coerce_cell",
     "formula_value",
     "is_empty",
-    "render_record",
     "string_value",
     "v2_value",
 ]
@@ -164,21 +161,3 @@ def string_value(value: Any) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(value)
-
-
-def render_record(
-    table: TableDef,
-    row: RecordRow,
-    *,
-    by_id: bool = False,
-    as_string: bool = False,
-    only: set[str] | None = None,
-) -> dict[str, Any]:
-    """A record as REST returns it: empty cells omitted, keyed by field name (or id)."""
-    fields: dict[str, Any] = {}
-    for fid, fdef in table.fields.items():
-        value = row.cells.get(fid)
-        if is_empty(value) or (only is not None and fid not in only):
-            continue
-        fields[fid if by_id else fdef.name] = string_value(value) if as_string else value
-    return {"id": row.id, "createdTime": iso_ms(row.created_time), "fields": fields}

@@ -94,6 +94,9 @@ class ChangeSet:
         self.changed: dict[str, tuple[TableDef, RecordRow, dict[str, Any]]] = {}  # by record id
         self.destroyed: list[tuple[TableDef, RecordRow]] = []
         self.created_fields: list[tuple[TableDef, FieldDef]] = []
+        self.changed_fields: list[tuple[TableDef, FieldDef, dict[str, Any]]] = []
+        self.changed_tables: list[tuple[TableDef, dict[str, Any]]] = []
+        self.created_tables: list[TableDef] = []
 
     def record_created(self, table: TableDef, row: RecordRow) -> None:
         """Note a created record."""
@@ -112,8 +115,28 @@ class ChangeSet:
         """Note a created field."""
         self.created_fields.append((table, fdef))
 
+    def field_changed(self, table: TableDef, fdef: FieldDef, previous: dict[str, Any]) -> None:
+        """Note a renamed or redescribed field, with the changed properties' values from before."""
+        self.changed_fields.append((table, fdef, previous))
+
+    def table_changed(self, table: TableDef, previous: dict[str, Any]) -> None:
+        """Note a renamed or redescribed table, with the changed properties' values from before."""
+        self.changed_tables.append((table, previous))
+
+    def table_created(self, table: TableDef) -> None:
+        """Note a created table."""
+        self.created_tables.append(table)
+
     def __bool__(self) -> bool:
-        return bool(self.created or self.changed or self.destroyed or self.created_fields)
+        return bool(
+            self.created
+            or self.changed
+            or self.destroyed
+            or self.created_fields
+            or self.changed_fields
+            or self.changed_tables
+            or self.created_tables
+        )
 
 
 def _cells_v2(table: TableDef, cells: dict[str, Any], field_ids: list[str]) -> dict[str, Any]:
@@ -173,6 +196,27 @@ def _build_payload(
         for table, fdef in changes.created_fields:
             if (e := entry(table)) is not None:
                 e.setdefault("createdFieldsById", {})[fdef.id] = {"name": fdef.name, "type": fdef.type}
+    if "tableFields" in data_types and "update" in change_types:
+        for table, fdef, previous in changes.changed_fields:
+            if (e := entry(table)) is not None:
+                change: dict[str, Any] = {"current": {k: fdef.schema().get(k) for k in previous}}
+                if includes.get("includePreviousFieldDefinitions"):
+                    change["previous"] = dict(previous)
+                e.setdefault("changedFieldsById", {})[fdef.id] = change
+    if "tableMetadata" in data_types and "update" in change_types:
+        for table, previous in changes.changed_tables:
+            if (e := entry(table)) is not None:
+                current = {"name": table.name, "description": table.description}
+                e["changedMetadata"] = {"current": {k: current[k] for k in previous}, "previous": previous}
+    created_tables = {}
+    if data_types & {"tableFields", "tableMetadata"} and "add" in change_types and scope is None:
+        for table in changes.created_tables:
+            made: dict[str, Any] = {}
+            if "tableMetadata" in data_types:
+                made["metadata"] = {"name": table.name, "description": table.description}
+            if "tableFields" in data_types:
+                made["fieldsById"] = {f.id: {"name": f.name, "type": f.type} for f in table.fields.values()}
+            created_tables[table.id] = made
     if isinstance(scope, str) and scope.startswith("viw"):
         for e in tables.values():
             keys = ("createdRecordsById", "changedRecordsById", "destroyedRecordIds")
@@ -180,9 +224,9 @@ def _build_payload(
             if view:
                 e["changedViewsById"] = {scope: view}
     tables = {k: v for k, v in tables.items() if v}
-    if not tables:
+    if not tables and not created_tables:
         return None
-    return {
+    payload: dict[str, Any] = {
         "timestamp": iso_ms(now),
         "baseTransactionNumber": transaction,
         "payloadFormat": "v0",
@@ -198,6 +242,9 @@ def _build_payload(
         },
         "changedTablesById": tables,
     }
+    if created_tables:
+        payload["createdTablesById"] = created_tables
+    return payload
 
 
 def publish(call: Call, changes: ChangeSet) -> None:
