@@ -7,6 +7,7 @@ import json
 import math
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from leadsync.sandbox.airtable.errors import invalid_choice, invalid_value
 from leadsync.sandbox.airtable.formula_values import parse_datetime
@@ -111,7 +112,19 @@ def _date_value(fdef: FieldDef, value: Any) -> str:
     moment = parse_datetime(value)
     if moment is None:
         raise invalid_value(fdef.name)
-    return moment.date().isoformat() if fdef.type == "date" else iso_ms(moment)
+    if fdef.type == "date":
+        return moment.date().isoformat()
+    zone = (fdef.options or {}).get("timeZone")
+    if isinstance(zone, str) and zone not in ("utc", "client") and _without_offset(value):
+        # Documented: on a field with a non-UTC time zone, ambiguous inputs ("2020-09-05T07:00:00",
+        # "2020-09-08") are read in that zone; inputs with Z or an offset are exact.
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return iso_ms(moment)
+
+
+def _without_offset(raw: str) -> bool:
+    raw = raw.strip()
+    return not raw.endswith(("Z", "z")) and datetime.fromisoformat(raw).tzinfo is None
 
 
 def add_choices(shared: SharedState, fdef: FieldDef, names: list[str]) -> None:
