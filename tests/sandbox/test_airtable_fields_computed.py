@@ -36,7 +36,7 @@ def computed(shared: RunningSandbox, client: httpx.Client) -> dict[str, dict[str
         ]["fields"]
         if f["name"] == "Status"
     )
-    configs = [
+    configs: list[dict[str, Any]] = [
         {"name": "Number", "type": "autoNumber"},
         {"name": "Created", "type": "createdTime"},
         {"name": "Touched", "type": "lastModifiedTime"},
