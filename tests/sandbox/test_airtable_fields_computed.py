@@ -170,3 +170,29 @@ def test_an_invalid_formula_field_is_422(shared: RunningSandbox, client: httpx.C
             fields_url(shared), json={"name": "F", "type": "formula", "options": {"formula": formula}}
         )
         assert response.status_code == 422
+
+
+def test_webhook_payloads_carry_the_computed_cells_a_write_changed(
+    shared: RunningSandbox, client: httpx.Client, computed: dict[str, dict[str, Any]]
+) -> None:
+    base, table_id = shared.settings["AIRTABLE_BASE_ID"], shared.state.airtable.table_id
+    hook = client.post(
+        f"/v0/bases/{base}/webhooks",
+        json={"specification": {"options": {"filters": {"dataTypes": ["tableData"]}}}},
+    ).json()["id"]
+    made = client.post(leads_path(shared), json={"fields": {"Name": "Ada"}}).json()
+    shared.control("POST", "/clock/advance", json={"seconds": 60})
+    edited = client.patch(f"{leads_path(shared)}/{made['id']}", json={"fields": {"Name": "Eve"}}).json()
+    created, changed = client.get(f"/v0/bases/{base}/webhooks/{hook}/payloads").json()["payloads"]
+    ids = {name: schema["id"] for name, schema in computed.items()}
+    created_cells = created["changedTablesById"][table_id]["createdRecordsById"][made["id"]][
+        "cellValuesByFieldId"
+    ]
+    assert created_cells[ids["Number"]] == 1
+    assert created_cells[ids["Label"]] == "Ada <>"
+    current = changed["changedTablesById"][table_id]["changedRecordsById"][made["id"]]["current"]
+    assert current["cellValuesByFieldId"] == {
+        shared.state.airtable.tables[table_id].primary_field_id: "Eve",
+        ids["Touched"]: edited["fields"]["Touched"],
+        ids["Label"]: "Eve <>",
+    }

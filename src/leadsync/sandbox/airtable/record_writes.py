@@ -106,6 +106,7 @@ def _apply(
         else:
             row = write.row
             before = dict(row.cells)
+            shown_before = webhooks.cells_with_computed(table, row, call.now)
             after = {} if replace else dict(before)
             for field_id, value in write.cells.items():
                 if value is None:
@@ -117,7 +118,7 @@ def _apply(
                 row.cells = after
                 for field_id in changed:
                     row.modified[field_id] = call.now
-                changes.record_changed(table, row, before)
+                changes.record_changed(table, row, shown_before)
             updated.append(row.id)
         rows.append(row)
     webhooks.publish(call, changes)

@@ -17,7 +17,8 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from leadsync.sandbox.airtable import deliveries
-from leadsync.sandbox.airtable.cells import v2_value
+from leadsync.sandbox.airtable.cells import is_empty, v2_value
+from leadsync.sandbox.airtable.computed import computed_cells
 from leadsync.sandbox.airtable.errors import ApiError, invalid_request, route_not_found
 from leadsync.sandbox.airtable.model import AirtableWorld
 from leadsync.sandbox.airtable.request import Call
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_WEBHOOKS_PER_BASE",
     "SOURCES",
     "ChangeSet",
+    "cells_with_computed",
     "create_webhook",
     "delete_webhook",
     "enable_notifications",
@@ -139,6 +141,13 @@ class ChangeSet:
         )
 
 
+def cells_with_computed(table: TableDef, row: RecordRow, now: datetime) -> dict[str, Any]:
+    """A record's stored cells and its non-empty computed ones at ``now``, by field id: what payloads
+    show, so a formula or last-modified-time cell that changed with a write is part of the change."""
+    computed = {k: v for k, v in computed_cells(table, row, now).items() if not is_empty(v)}
+    return {**row.cells, **computed}
+
+
 def _cells_v2(table: TableDef, cells: dict[str, Any], field_ids: list[str]) -> dict[str, Any]:
     return {f: v2_value(table.fields[f], cells.get(f)) for f in field_ids if f in table.fields}
 
@@ -158,6 +167,9 @@ def _build_payload(
     include_cells = includes.get("includeCellValuesInFieldIds")
     tables: dict[str, dict[str, Any]] = {}
 
+    def cells_now(table: TableDef, row: RecordRow) -> dict[str, Any]:
+        return cells_with_computed(table, row, now)
+
     def entry(table: TableDef) -> dict[str, Any] | None:
         if scope is not None and scope not in (table.id, table.view_id):
             return None
@@ -168,25 +180,26 @@ def _build_payload(
             if (e := entry(table)) is not None:
                 e.setdefault("createdRecordsById", {})[row.id] = {
                     "createdTime": iso_ms(row.created_time),
-                    "cellValuesByFieldId": _cells_v2(table, row.cells, list(row.cells)),
+                    "cellValuesByFieldId": _cells_v2(
+                        table, cells_now(table, row), list(cells_now(table, row))
+                    ),
                 }
     if "tableData" in data_types and "update" in change_types:
         for table, row, before in changes.changed.values():
-            changed = [f for f in table.fields if before.get(f) != row.cells.get(f)]
+            current = cells_now(table, row)
+            changed = [f for f in table.fields if before.get(f) != current.get(f)]
             if not changed or (watched and not watched.intersection(changed)):
                 continue
             if (e := entry(table)) is None:
                 continue
-            record: dict[str, Any] = {
-                "current": {"cellValuesByFieldId": _cells_v2(table, row.cells, changed)}
-            }
+            record: dict[str, Any] = {"current": {"cellValuesByFieldId": _cells_v2(table, current, changed)}}
             if includes.get("includePreviousCellValues"):
                 record["previous"] = {"cellValuesByFieldId": _cells_v2(table, before, changed)}
             if include_cells:
                 wanted = list(table.fields) if include_cells == "all" else list(include_cells)
-                rest = [f for f in wanted if f not in changed and row.cells.get(f) is not None]
+                rest = [f for f in wanted if f not in changed and current.get(f) is not None]
                 if rest:
-                    record["unchanged"] = {"cellValuesByFieldId": _cells_v2(table, row.cells, rest)}
+                    record["unchanged"] = {"cellValuesByFieldId": _cells_v2(table, current, rest)}
             e.setdefault("changedRecordsById", {})[row.id] = record
     if "tableData" in data_types and "remove" in change_types:
         for table, row in changes.destroyed:
