@@ -81,3 +81,71 @@ def test_an_invalid_new_field_is_422_and_changes_nothing(
     response = client.post(f"/v0/meta/bases/{base}/tables/{table_id}/fields", json=body)
     assert response.status_code == 422
     assert client.get(f"/v0/meta/bases/{base}/tables").json() == before
+
+
+# ---- list bases, whoami, scopes ------------------------------------------------------------------------
+
+
+def test_list_bases_shows_the_base_with_its_permission_level_and_no_offset(
+    shared: RunningSandbox, client: httpx.Client
+) -> None:
+    response = client.get("/v0/meta/bases")
+    assert response.status_code == 200
+    assert response.json() == {
+        "bases": [
+            {"id": shared.settings["AIRTABLE_BASE_ID"], "name": "Lead tracking", "permissionLevel": "create"}
+        ]
+    }
+
+
+def test_list_bases_pages_1000_at_a_time_through_an_opaque_offset(
+    shared: RunningSandbox, client: httpx.Client
+) -> None:
+    others = [{"id": f"app{i:014d}", "name": f"Base {i}", "permissionLevel": "read"} for i in range(1500)]
+    shared.state.airtable.other_bases = others
+    first = client.get("/v0/meta/bases").json()
+    assert len(first["bases"]) == 1000
+    assert re.fullmatch(r"itr[A-Za-z0-9]{14}/app\d{14}", first["offset"])
+    second = client.get("/v0/meta/bases", params={"offset": first["offset"]}).json()
+    assert "offset" not in second
+    assert [b["id"] for b in first["bases"] + second["bases"]] == [
+        shared.settings["AIRTABLE_BASE_ID"],
+        *(b["id"] for b in others),
+    ]
+    bad = client.get("/v0/meta/bases", params={"offset": "itrNOTANOFFSET/appNOPE"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["type"] == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"
+
+
+def test_whoami_shows_scopes_only_to_oauth_tokens_and_email_only_with_its_scope(
+    shared: RunningSandbox, client: httpx.Client
+) -> None:
+    world = shared.state.airtable
+    assert client.get("/v0/meta/whoami").json()["scopes"] == sorted(world.scopes["leadsync"])
+    world.oauth_identities.discard("leadsync")  # a personal access token
+    world.scopes["leadsync"].discard("user.email:read")
+    assert client.get("/v0/meta/whoami").json() == {"id": shared.state.leadsync.airtable_user_id}
+
+
+@pytest.mark.parametrize(
+    ("scope", "method", "path"),
+    [
+        ("schema.bases:read", "GET", "/v0/meta/bases"),
+        ("schema.bases:read", "GET", "/v0/meta/bases/{base}/tables"),
+        ("schema.bases:write", "POST", "/v0/meta/bases/{base}/tables/Leads/fields"),
+        ("schema.bases:write", "PATCH", "/v0/meta/bases/{base}/tables/Leads"),
+        ("data.records:read", "GET", "/v0/{base}/Leads"),
+        ("data.records:read", "POST", "/v0/{base}/Leads/listRecords"),
+        ("data.records:write", "POST", "/v0/{base}/Leads"),
+        ("webhook:manage", "GET", "/v0/bases/{base}/webhooks"),
+    ],
+)
+def test_a_token_without_the_scope_gets_the_403_of_an_unknown_model(
+    shared: RunningSandbox, client: httpx.Client, scope: str, method: str, path: str
+) -> None:
+    shared.state.airtable.scopes["leadsync"].discard(scope)
+    url = path.format(base=shared.settings["AIRTABLE_BASE_ID"])
+    response = client.request(method, url, json={"name": "Renamed"} if method != "GET" else None)
+    assert response.status_code == 403
+    assert response.json()["error"]["type"] == "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND"
+    assert client.get("/v0/meta/whoami").status_code == 200  # whoami needs no scope

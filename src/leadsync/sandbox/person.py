@@ -75,6 +75,19 @@ class Person:
             if not offset:
                 return out
 
+    def _meta_tables(self) -> str:
+        return f"{self.s['AIRTABLE_API_URL']}/v0/meta/bases/{self.s['AIRTABLE_BASE_ID']}/tables"
+
+    def rename_table(self, table_id_or_name: str, new_name: str) -> dict[str, Any]:
+        """Rename an Airtable table (its id stays); returns the table's schema."""
+        url = f"{self._meta_tables()}/{quote(table_id_or_name, safe='')}"
+        return dict(self._ok(self.client.patch(url, json={"name": new_name}, headers=self._at)))
+
+    def rename_field(self, table_id: str, field_id: str, new_name: str) -> dict[str, Any]:
+        """Rename a field of an Airtable table (its id stays); returns the field's schema."""
+        url = f"{self._meta_tables()}/{table_id}/fields/{field_id}"
+        return dict(self._ok(self.client.patch(url, json={"name": new_name}, headers=self._at)))
+
     # ---- Trello -------------------------------------------------------------------------------------
     def cards(self, filter_: str = "all") -> list[dict[str, Any]]:
         """The board's cards (``filter_``: ``all``, ``open``, ``closed``...)."""

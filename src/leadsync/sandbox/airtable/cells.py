@@ -1,5 +1,5 @@
-"""Cell values: how a written value is validated and stored, and how a stored one is rendered (REST
-"V1" JSON, ``cellFormat=string``, webhook "V2" objects, and what formulas see)."""
+"""Cell values: how a written value is validated and stored, and how a stored one is shown
+(``cellFormat=string``, webhook "V2" objects, and what formulas see)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import math
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from leadsync.sandbox.airtable.errors import invalid_choice, invalid_value
 from leadsync.sandbox.airtable.formula_values import parse_datetime
@@ -16,8 +17,6 @@ from leadsync.sandbox.airtable.rows import (
     NUMBER_TYPES,
     TEXT_TYPES,
     FieldDef,
-    RecordRow,
-    TableDef,
 )
 from leadsync.sandbox.clock import iso_ms
 from leadsync.sandbox.shared_state import SharedState
@@ -28,7 +27,6 @@ __all__ = [
     "coerce_cell",
     "formula_value",
     "is_empty",
-    "render_record",
     "string_value",
     "v2_value",
 ]
@@ -114,7 +112,19 @@ def _date_value(fdef: FieldDef, value: Any) -> str:
     moment = parse_datetime(value)
     if moment is None:
         raise invalid_value(fdef.name)
-    return moment.date().isoformat() if fdef.type == "date" else iso_ms(moment)
+    if fdef.type == "date":
+        return moment.date().isoformat()
+    zone = (fdef.options or {}).get("timeZone")
+    if isinstance(zone, str) and zone not in ("utc", "client") and _without_offset(value):
+        # Documented: on a field with a non-UTC time zone, ambiguous inputs ("2020-09-05T07:00:00",
+        # "2020-09-08") are read in that zone; inputs with Z or an offset are exact.
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return iso_ms(moment)
+
+
+def _without_offset(raw: str) -> bool:
+    raw = raw.strip()
+    return not raw.endswith(("Z", "z")) and datetime.fromisoformat(raw).tzinfo is None
 
 
 def add_choices(shared: SharedState, fdef: FieldDef, names: list[str]) -> None:
@@ -164,21 +174,3 @@ def string_value(value: Any) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(value)
-
-
-def render_record(
-    table: TableDef,
-    row: RecordRow,
-    *,
-    by_id: bool = False,
-    as_string: bool = False,
-    only: set[str] | None = None,
-) -> dict[str, Any]:
-    """A record as REST returns it: empty cells omitted, keyed by field name (or id)."""
-    fields: dict[str, Any] = {}
-    for fid, fdef in table.fields.items():
-        value = row.cells.get(fid)
-        if is_empty(value) or (only is not None and fid not in only):
-            continue
-        fields[fid if by_id else fdef.name] = string_value(value) if as_string else value
-    return {"id": row.id, "createdTime": iso_ms(row.created_time), "fields": fields}

@@ -15,12 +15,16 @@ __all__ = [
     "PERMISSIONS_MESSAGE",
     "ApiError",
     "authentication_required",
+    "computed_field",
+    "duplicate_field_name",
+    "duplicate_table_name",
     "invalid_choice",
     "invalid_formula",
     "invalid_request",
     "invalid_value",
     "iterator_not_available",
     "malformed_json",
+    "meta_not_found",
     "model_not_found",
     "rate_limited",
     "record_not_found",
@@ -28,6 +32,8 @@ __all__ = [
     "row_does_not_exist",
     "table_not_found",
     "unknown_field",
+    "unknown_formula_fields",
+    "unsupported_field_type",
     "url_too_long",
 ]
 
@@ -148,3 +154,58 @@ def url_too_long(length: int) -> ApiError:
         f"The request URL is {length} characters long; the limit is 16000. "
         "Use POST .../listRecords with a JSON body instead.",
     )
+
+
+def computed_field(name: str) -> ApiError:
+    """422: a write names a computed (read-only) field; the whole request is rejected.
+
+    Observed live for POST and PATCH, with the field quoted as it was sent (for a key that is a field id
+    the message is UNVERIFIED; the id is quoted the same way here).
+    """
+    return _typed(
+        422, "INVALID_VALUE_FOR_COLUMN", f'Field "{name}" cannot accept a value because the field is computed'
+    )
+
+
+def unknown_formula_fields(names: list[str]) -> ApiError:
+    """422: ``filterByFormula`` names fields the table does not have (a ``{fld...}`` id is one of them).
+
+    Airtable lists the unknown names lower-cased and comma-separated, e.g.
+    "The formula for filtering records is invalid: Unknown field names: status, fldcxsg01lijsin4p".
+    """
+    listed = ", ".join(dict.fromkeys(n.lower() for n in names))
+    return _typed(
+        422,
+        "INVALID_FILTER_BY_FORMULA",
+        f"The formula for filtering records is invalid: Unknown field names: {listed}",
+    )
+
+
+def duplicate_field_name(name: object) -> ApiError:
+    """422: a field name that is empty, or already used in the table (compared case-insensitively)."""
+    # The type is seen in several independent scripts; the message is UNVERIFIED.
+    return _typed(
+        422, "DUPLICATE_OR_EMPTY_FIELD_NAME", f'Field name "{name}" is empty or already used in this table'
+    )
+
+
+def duplicate_table_name(name: object) -> ApiError:
+    """422: a table name that is empty, or already used in the base (compared case-insensitively)."""
+    # Both the type and the message are UNVERIFIED: named after the documented field-name error.
+    return _typed(
+        422, "DUPLICATE_OR_EMPTY_TABLE_NAME", f'Table name "{name}" is empty or already used in this base'
+    )
+
+
+def unsupported_field_type(table_name: str, field_name: str, kind: str) -> ApiError:
+    """422: a field type the metadata API cannot create (computed types such as ``autoNumber``)."""
+    return _typed(
+        422,
+        "UNSUPPORTED_FIELD_TYPE_FOR_CREATE",
+        f"Invalid options for {table_name}.{field_name}: Creating {kind} fields is not supported at this time",
+    )
+
+
+def meta_not_found() -> ApiError:
+    """404: a field the metadata API has no model for (the bare ``NOT_FOUND`` body of meta routes)."""
+    return ApiError(404, {"error": "NOT_FOUND"})

@@ -9,17 +9,49 @@ from leadsync.sandbox.airtable.errors import table_not_found
 from leadsync.sandbox.airtable.rows import FieldDef, ListIterator, TableDef, WebhookRow
 from leadsync.sandbox.shared_state import SharedState
 
-__all__ = ["STATUS_CHOICES", "AirtableWorld"]
+__all__ = ["ALL_SCOPES", "STATUS_CHOICES", "AirtableWorld"]
+
+# The basic scopes of a personal access token (https://airtable.com/developers/web/api/scopes).
+ALL_SCOPES = (
+    "data.records:read",
+    "data.records:write",
+    "schema.bases:read",
+    "schema.bases:write",
+    "webhook:manage",
+    "user.email:read",
+)
 
 STATUS_CHOICES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 
 
 class AirtableWorld:
-    """One base with the ``Leads`` table, readable and writable by both identities."""
+    """One base with the ``Leads`` table, readable and writable by both identities.
+
+    Knobs a test may turn (``reset`` turns them back):
+
+    - ``scopes``: the scopes of each identity's token, by identity name (all basic scopes at first);
+      a call needing a scope the token lacks is answered 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``.
+    - ``oauth_identities``: whose tokens answer ``whoami`` as OAuth access tokens do, listing their
+      scopes (a personal access token's ``whoami`` never lists them). Both identities at first, so
+      clients can read their scopes.
+    - ``other_bases``: further bases the tokens can list (``GET /v0/meta/bases``) but hold nothing.
+    - ``computed_fields_creatable``: let the metadata API create computed fields (``autoNumber``,
+      ``createdTime``, ``lastModifiedTime``, ``formula``), which Airtable refuses with 422
+      ``UNSUPPORTED_FIELD_TYPE_FOR_CREATE``; stands for a person adding them in the UI.
+    - ``formula_names_only``: ``filterByFormula`` as Airtable documents it: a ``{fld...}`` id is an
+      unknown field name, and unknown names are listed, lower-cased, in the 422 message. Off at first,
+      where ids resolve and unknown names get the generic invalid-formula message.
+    """
 
     def __init__(self, shared: SharedState) -> None:
         self.shared = shared
         self.base_id = shared.airtable_id("app")
+        self.base_name = "Lead tracking"
+        self.scopes: dict[str, set[str]] = {name: set(ALL_SCOPES) for name in shared.identities}
+        self.oauth_identities: set[str] = set(shared.identities)
+        self.other_bases: list[dict[str, str]] = []
+        self.computed_fields_creatable = False
+        self.formula_names_only = False
         self.table_name = "Leads"
         name = FieldDef(shared.airtable_id("fld"), "Name", "singleLineText")
         fields = [
@@ -56,9 +88,21 @@ class AirtableWorld:
 
     def table(self, id_or_name: str) -> TableDef:
         """A table by ``tbl`` id or by name; 404 ``TABLE_NOT_FOUND`` otherwise."""
-        table = self.tables.get(id_or_name) or next(
-            (t for t in self.tables.values() if t.name == id_or_name), None
-        )
+        table = self.tables.get(id_or_name) or self.table_by_name(id_or_name)
         if table is None:
             raise table_not_found(id_or_name, self.base_id)
         return table
+
+    def table_by_name(self, name: str) -> TableDef | None:
+        """A table by its current name, if any."""
+        return next((t for t in self.tables.values() if t.name == name), None)
+
+    def table_name_taken(self, name: str, *, except_id: str | None = None) -> bool:
+        """True when another table already has ``name``, compared case-insensitively."""
+        wanted = name.casefold()
+        return any(t.name.casefold() == wanted and t.id != except_id for t in self.tables.values())
+
+    def bases(self) -> list[dict[str, str]]:
+        """Every base the tokens can list: this one first, then ``other_bases``."""
+        own = {"id": self.base_id, "name": self.base_name, "permissionLevel": "create"}
+        return [own, *copy.deepcopy(self.other_bases)]

@@ -13,16 +13,18 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from leadsync.sandbox.airtable import webhooks
-from leadsync.sandbox.airtable.cells import PendingChoices, add_choices, coerce_cell, render_record
+from leadsync.sandbox.airtable.cells import PendingChoices, add_choices, coerce_cell
 from leadsync.sandbox.airtable.errors import (
     ApiError,
+    computed_field,
     invalid_request,
     record_not_found,
     row_does_not_exist,
     unknown_field,
 )
+from leadsync.sandbox.airtable.render import render_record
 from leadsync.sandbox.airtable.request import Call, flag
-from leadsync.sandbox.airtable.rows import MERGEABLE_TYPES, RecordRow, TableDef
+from leadsync.sandbox.airtable.rows import COMPUTED_TYPES, MERGEABLE_TYPES, RecordRow, TableDef
 
 __all__ = [
     "MAX_RECORDS_PER_WRITE",
@@ -67,6 +69,8 @@ def _cells(table: TableDef, fields: Any, typecast: bool, pending: PendingChoices
         fdef = table.field_by_key(key)
         if fdef is None:
             raise unknown_field(key)
+        if fdef.type in COMPUTED_TYPES:
+            raise computed_field(key)
         out[fdef.id] = coerce_cell(fdef, value, typecast, pending)
     return out
 
@@ -88,13 +92,21 @@ def _apply(
     for write in writes:
         if write.row is None:
             cells = {k: v for k, v in write.cells.items() if v is not None}
-            row = RecordRow(call.shared.airtable_id("rec"), call.now, cells, dict.fromkeys(cells, call.now))
+            table.records_created += 1
+            row = RecordRow(
+                call.shared.airtable_id("rec"),
+                call.now,
+                cells,
+                dict.fromkeys(cells, call.now),
+                table.records_created,
+            )
             table.records[row.id] = row
             changes.record_created(table, row)
             created.append(row.id)
         else:
             row = write.row
             before = dict(row.cells)
+            shown_before = webhooks.cells_with_computed(table, row, call.now)
             after = {} if replace else dict(before)
             for field_id, value in write.cells.items():
                 if value is None:
@@ -106,15 +118,15 @@ def _apply(
                 row.cells = after
                 for field_id in changed:
                     row.modified[field_id] = call.now
-                changes.record_changed(table, row, before)
+                changes.record_changed(table, row, shown_before)
             updated.append(row.id)
         rows.append(row)
     webhooks.publish(call, changes)
     return rows, created, updated
 
 
-def _rendered(table: TableDef, rows: list[RecordRow], by_id: bool) -> list[dict[str, Any]]:
-    return [render_record(table, row, by_id=by_id) for row in rows]
+def _rendered(call: Call, table: TableDef, rows: list[RecordRow], by_id: bool) -> list[dict[str, Any]]:
+    return [render_record(table, row, call.now, by_id=by_id) for row in rows]
 
 
 def create_records(call: Call, table: TableDef) -> JSONResponse:
@@ -128,12 +140,12 @@ def create_records(call: Call, table: TableDef) -> JSONResponse:
         items = _records_list(body, {"fields"})
         writes = [_Write(None, _cells(table, item["fields"], typecast, pending)) for item in items]
         rows, _, _ = _apply(call, table, writes, pending, replace=False)
-        return JSONResponse({"records": _rendered(table, rows, by_id)})
+        return JSONResponse({"records": _rendered(call, table, rows, by_id)})
     if "fields" not in body:
         raise invalid_request()
     write = _Write(None, _cells(table, body["fields"], typecast, pending))
     rows, _, _ = _apply(call, table, [write], pending, replace=False)
-    return JSONResponse(render_record(table, rows[0], by_id=by_id))
+    return JSONResponse(render_record(table, rows[0], call.now, by_id=by_id))
 
 
 def update_record(call: Call, table: TableDef, record_id: str, *, replace: bool) -> JSONResponse:
@@ -148,7 +160,7 @@ def update_record(call: Call, table: TableDef, record_id: str, *, replace: bool)
     pending: PendingChoices = {}
     write = _Write(row, _cells(table, body["fields"], typecast, pending))
     rows, _, _ = _apply(call, table, [write], pending, replace=replace)
-    return JSONResponse(render_record(table, rows[0], by_id=by_id))
+    return JSONResponse(render_record(table, rows[0], call.now, by_id=by_id))
 
 
 def update_records(call: Call, table: TableDef, *, replace: bool) -> JSONResponse:
@@ -166,7 +178,7 @@ def update_records(call: Call, table: TableDef, *, replace: bool) -> JSONRespons
             raise row_does_not_exist(str(record_id))
         writes.append(_Write(row, _cells(table, item["fields"], typecast, pending)))
     rows, _, _ = _apply(call, table, writes, pending, replace=replace)
-    return JSONResponse({"records": _rendered(table, rows, by_id)})
+    return JSONResponse({"records": _rendered(call, table, rows, by_id)})
 
 
 def _merge_fields(table: TableDef, spec: Any) -> list[str]:
@@ -221,7 +233,7 @@ def _upsert(
         writes.append(_Write(matches[0] if matches else None, cells))
     rows, created, updated = _apply(call, table, writes, pending, replace=replace)
     return JSONResponse(
-        {"records": _rendered(table, rows, by_id), "createdRecords": created, "updatedRecords": updated}
+        {"records": _rendered(call, table, rows, by_id), "createdRecords": created, "updatedRecords": updated}
     )
 
 

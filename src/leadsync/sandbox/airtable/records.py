@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-from leadsync.sandbox.airtable.cells import formula_value, render_record
+from leadsync.sandbox.airtable.computed import RecordView, cell_value
 from leadsync.sandbox.airtable.errors import (
     ApiError,
     invalid_formula,
@@ -18,9 +17,11 @@ from leadsync.sandbox.airtable.errors import (
     iterator_not_available,
     record_not_found,
     unknown_field,
+    unknown_formula_fields,
 )
 from leadsync.sandbox.airtable.formula import FormulaError, compile_formula
 from leadsync.sandbox.airtable.model import AirtableWorld
+from leadsync.sandbox.airtable.render import render_record
 from leadsync.sandbox.airtable.request import Call, flag
 from leadsync.sandbox.airtable.rows import ListIterator, RecordRow, TableDef
 
@@ -172,40 +173,13 @@ def _sort_entry(entry: dict[str, Any]) -> tuple[str, str]:
     return name, str(direction)
 
 
-@dataclass(frozen=True)
-class _FormulaView:
-    """One record as :mod:`~leadsync.sandbox.airtable.formula` sees it."""
-
-    table: TableDef
-    row: RecordRow
-
-    @property
-    def record_id(self) -> str:
-        return self.row.id
-
-    @property
-    def created_time(self) -> datetime:
-        return self.row.created_time
-
-    def cell(self, field_id: str) -> Any:
-        return formula_value(self.table.fields[field_id], self.row.cells.get(field_id))
-
-    def last_modified_time(self, field_ids: Iterable[str]) -> datetime:
-        # A field never modified since creation falls back to the record's createdTime: Airtable's
-        # behaviour here is UNVERIFIED in the documentation; this is the documented choice of the sandbox.
-        times = [
-            self.row.modified[f] for f in (list(field_ids) or self.table.fields) if f in self.row.modified
-        ]
-        return max(times, default=self.row.created_time)
-
-
-def _sort_key(table: TableDef, field_key: str) -> Any:
+def _sort_key(table: TableDef, field_key: str, now: datetime) -> Any:
     fdef = table.field_by_key(field_key)
     assert fdef is not None  # validated before sorting
     order = {c["name"]: i for i, c in enumerate(fdef.choices)}
 
     def key(row: RecordRow) -> tuple[int, Any]:
-        value = row.cells.get(fdef.id)
+        value = cell_value(table, row, fdef.id, now)
         if value is None:
             return (0, "")  # blanks first when ascending
         if fdef.type == "singleSelect":
@@ -222,18 +196,27 @@ def _sort_key(table: TableDef, field_key: str) -> Any:
 def _matching_ids(call: Call, table: TableDef, opts: ListOptions) -> list[str]:
     rows = list(table.records.values())
     if opts.formula.strip():
+        unknown: list[str] = []
+
+        names_only = call.world.formula_names_only
 
         def resolve(name: str) -> str | None:
-            fdef = table.field_by_key(name)
-            return fdef.id if fdef else None
+            # Unknown names are collected (the placeholder keeps parsing) so the error can list them all.
+            fdef = table.field_by_name(name) if names_only else table.field_by_key(name)
+            if fdef is None:
+                unknown.append(name)
+                return next(iter(table.fields))
+            return fdef.id
 
         try:
             formula = compile_formula(opts.formula, resolve)
         except FormulaError:
             raise invalid_formula() from None
-        rows = [r for r in rows if formula.matches(_FormulaView(table, r), call.now)]
+        if unknown:
+            raise unknown_formula_fields(unknown) if names_only else invalid_formula()
+        rows = [r for r in rows if formula.matches(RecordView(table, r, call.now), call.now)]
     for name, direction in reversed(opts.sort):
-        rows.sort(key=_sort_key(table, name), reverse=direction == "desc")
+        rows.sort(key=_sort_key(table, name, call.now), reverse=direction == "desc")
     if opts.max_records is not None:
         rows = rows[: opts.max_records]
     return [r.id for r in rows]
@@ -275,7 +258,7 @@ def list_records(call: Call, table: TableDef, *, via_post: bool) -> JSONResponse
         if row is None:
             continue  # deleted since the first page
         record = render_record(
-            table, row, by_id=opts.by_id, as_string=opts.cell_format == "string", only=only
+            table, row, call.now, by_id=opts.by_id, as_string=opts.cell_format == "string", only=only
         )
         if opts.comment_count:
             record["commentCount"] = 0
@@ -304,4 +287,4 @@ def get_record(call: Call, table: TableDef, record_id: str) -> JSONResponse:
     row = table.records.get(record_id)
     if row is None:
         raise record_not_found()
-    return JSONResponse(render_record(table, row, by_id=by_id, as_string=as_string))
+    return JSONResponse(render_record(table, row, call.now, by_id=by_id, as_string=as_string))

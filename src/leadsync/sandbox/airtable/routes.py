@@ -5,26 +5,28 @@ characters, authenticate the bearer token (401), apply the rate limits (429), ch
 and then dispatch on the path. The path is split from the raw (still percent-encoded) URL, so a
 table name holding ``/`` or spaces works when URL-encoded, as pyairtable sends it.
 
-The endpoints live next door: :mod:`~leadsync.sandbox.airtable.records` (records),
-:mod:`~leadsync.sandbox.airtable.webhooks` (webhooks and payloads); the metadata endpoints are here.
+The endpoints live next door: :mod:`~leadsync.sandbox.airtable.records` and
+:mod:`~leadsync.sandbox.airtable.record_writes` (records), :mod:`~leadsync.sandbox.airtable.meta`
+(metadata), :mod:`~leadsync.sandbox.airtable.webhooks` (webhooks and payloads).
+
+Each call needs its token's scope (https://airtable.com/developers/web/api/scopes): records reads
+``data.records:read``, records writes ``data.records:write``, list bases and the schema
+``schema.bases:read``, creating and updating tables and fields ``schema.bases:write``, webhooks
+``webhook:manage``; whoami needs none. A missing scope is the same 403 as an unknown base.
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from leadsync.sandbox.airtable import record_writes, records, webhooks
-from leadsync.sandbox.airtable.cells import add_choices
+from leadsync.sandbox.airtable import meta, record_writes, records, webhooks
 from leadsync.sandbox.airtable.errors import (
     ApiError,
     authentication_required,
-    invalid_request,
     model_not_found,
     rate_limited,
     route_not_found,
@@ -32,107 +34,18 @@ from leadsync.sandbox.airtable.errors import (
 )
 from leadsync.sandbox.airtable.model import AirtableWorld
 from leadsync.sandbox.airtable.request import Call, now_ms
-from leadsync.sandbox.airtable.rows import TEXT_TYPES, FieldDef, TableDef
+from leadsync.sandbox.airtable.rows import TableDef
 from leadsync.sandbox.request_log import tag_identity
 
 __all__ = [
     "MAX_URL_LENGTH",
     "METHODS",
-    "SCOPES",
+    "required_scope",
     "routes",
 ]
 
 MAX_URL_LENGTH = 16_000
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-SCOPES = [
-    "data.records:read",
-    "data.records:write",
-    "schema.bases:read",
-    "schema.bases:write",
-    "webhook:manage",
-    "user.email:read",
-]
-
-
-# ---- metadata ----------------------------------------------------------------------------------------
-
-_CREATABLE_TYPES = (TEXT_TYPES - {"richText"}) | {
-    "singleSelect",
-    "multipleSelects",
-    "number",
-    "percent",
-    "checkbox",
-    "date",
-    "dateTime",
-}
-_ISO_DATE = {"name": "iso", "format": "YYYY-MM-DD"}
-_DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
-    "checkbox": {"color": "greenBright", "icon": "check"},
-    "date": {"dateFormat": _ISO_DATE},
-    "dateTime": {
-        "dateFormat": _ISO_DATE,
-        "timeFormat": {"name": "24hour", "format": "HH:mm"},
-        "timeZone": "utc",
-    },
-}
-
-
-def _schema(call: Call) -> JSONResponse:
-    include = call.query.getlist("include") + call.query.getlist("include[]")
-    visible = "visibleFieldIds" in include
-    tables = [t.schema(visible_field_ids=visible) for t in call.world.tables.values()]
-    return JSONResponse({"tables": tables})
-
-
-def _create_field(call: Call, table: TableDef) -> JSONResponse:
-    body = call.json_body()
-    name, kind, options = body.get("name"), body.get("type"), body.get("options")
-    description = body.get("description")
-    if set(body) - {"name", "type", "description", "options"} or not isinstance(kind, str):
-        raise invalid_request()
-    if (
-        not isinstance(name, str)
-        or not name.strip()
-        or any(f.name.casefold() == name.strip().casefold() for f in table.fields.values())
-    ):
-        # Names are unique case-insensitively (documented); this error body is UNVERIFIED.
-        raise ApiError(
-            422,
-            {
-                "error": {
-                    "type": "DUPLICATE_OR_EMPTY_FIELD_NAME",
-                    "message": f'Field name "{name}" is empty or already used in this table',
-                }
-            },
-        )
-    if kind not in _CREATABLE_TYPES or (description is not None and not isinstance(description, str)):
-        raise invalid_request()
-    if options is not None and (not isinstance(options, dict) or kind in TEXT_TYPES):
-        raise invalid_request()
-    fdef = FieldDef(call.shared.airtable_id("fld"), name.strip(), kind, None, description or None)
-    if kind in ("singleSelect", "multipleSelects"):
-        choices = (options or {}).get("choices", [])
-        if not isinstance(choices, list) or not all(
-            isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"] for c in choices
-        ):
-            raise invalid_request()
-        fdef.options = {"choices": []}
-        add_choices(call.shared, fdef, [c["name"] for c in choices])
-        for given, made in zip(choices, fdef.choices, strict=False):
-            if isinstance(given.get("color"), str):
-                made["color"] = given["color"]
-    elif kind in ("number", "percent"):
-        precision = (options or {}).get("precision")
-        if not isinstance(precision, int) or isinstance(precision, bool) or not 0 <= precision <= 8:
-            raise invalid_request()
-        fdef.options = {"precision": precision}
-    elif kind in _DEFAULT_OPTIONS:
-        fdef.options = {**copy.deepcopy(_DEFAULT_OPTIONS[kind]), **(options or {})}
-    table.fields[fdef.id] = fdef
-    changes = webhooks.ChangeSet(call.identity)
-    changes.field_created(table, fdef)
-    webhooks.publish(call, changes)
-    return JSONResponse(fdef.schema())
 
 
 # ---- routing -----------------------------------------------------------------------------------------
@@ -160,21 +73,32 @@ def _base_of(parts: list[str]) -> str:
     return parts[0] if parts else ""
 
 
+def required_scope(parts: list[str], method: str) -> str | None:
+    """The token scope a request needs (``None``: whoami, which needs none)."""
+    if parts == ["meta", "whoami"]:
+        return None
+    if parts[:2] == ["meta", "bases"]:
+        return "schema.bases:read" if method == "GET" else "schema.bases:write"
+    if parts[:1] == ["bases"]:
+        return "webhook:manage"
+    reads = method == "GET" or (len(parts) == 3 and parts[2] == "listRecords" and method == "POST")
+    return "data.records:read" if reads else "data.records:write"
+
+
 def _dispatch(call: Call, parts: list[str]) -> Response:
     world, method, n = call.world, call.method, len(parts)
     base_id = _base_of(parts)
+    scope = required_scope(parts, method)
+    if scope is not None and scope not in world.scopes.get(call.identity.name, set()):
+        raise model_not_found()
     if parts == ["meta", "whoami"] and method == "GET":
-        # The token's user: what a client compares with webhook payloads' sourceMetadata.user.id.
-        identity = call.identity
-        return JSONResponse({"id": identity.airtable_user_id, "scopes": SCOPES, "email": identity.email})
-    if parts[:2] == ["meta", "bases"] and n in (4, 6) and parts[3] == "tables":
+        return meta.whoami(call)
+    if parts == ["meta", "bases"] and method == "GET":
+        return meta.list_bases(call)
+    if parts[:2] == ["meta", "bases"] and n >= 4 and parts[3] == "tables":
         if base_id != world.base_id:
             raise model_not_found()
-        if n == 4 and method == "GET":
-            return _schema(call)
-        if n == 6 and parts[5] == "fields" and method == "POST":
-            return _create_field(call, world.table(parts[4]))
-        raise route_not_found()
+        return _dispatch_meta(call, parts[4:])
     if parts[:1] == ["bases"] and n >= 3 and parts[2] == "webhooks":
         if base_id != world.base_id:
             raise model_not_found()
@@ -188,6 +112,24 @@ def _dispatch(call: Call, parts: list[str]) -> Response:
         if parts[2] == "listRecords" and method == "POST":
             return records.list_records(call, table, via_post=True)
         return _dispatch_record(call, table, parts[2])
+    raise route_not_found()
+
+
+def _dispatch_meta(call: Call, rest: list[str]) -> Response:
+    """``/v0/meta/bases/{baseId}/tables`` and below: ``rest`` is what follows ``tables``."""
+    action = (call.method, len(rest))
+    if action == ("GET", 0):
+        return meta.base_schema(call)
+    if action == ("POST", 0):
+        return meta.create_table(call)
+    if action == ("PATCH", 1):
+        return meta.update_table(call, call.world.table(rest[0]))
+    if len(rest) >= 2 and rest[1] == "fields":
+        # Documented with a table id; pyairtable puts the id or the name there, so both are taken.
+        if action == ("POST", 2):
+            return meta.create_field(call, call.world.table(rest[0]))
+        if action == ("PATCH", 3):
+            return meta.update_field(call, call.world.table(rest[0]), rest[2])
     raise route_not_found()
 
 

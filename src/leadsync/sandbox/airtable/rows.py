@@ -12,6 +12,7 @@ from leadsync.sandbox.clock import iso_ms
 
 __all__ = [
     "CHOICE_COLORS",
+    "COMPUTED_TYPES",
     "DATE_TYPES",
     "MERGEABLE_TYPES",
     "NUMBER_TYPES",
@@ -33,6 +34,22 @@ SELECT_TYPES = frozenset({"singleSelect", "multipleSelects"})
 DATE_TYPES = frozenset({"date", "dateTime"})
 WRITABLE_TYPES = TEXT_TYPES | NUMBER_TYPES | SELECT_TYPES | DATE_TYPES | {"checkbox"}
 MERGEABLE_TYPES = TEXT_TYPES | SELECT_TYPES | DATE_TYPES | {"number"}
+# Read-only types: Airtable computes their cells, and refuses writes to them (422).
+COMPUTED_TYPES = frozenset(
+    {
+        "aiText",
+        "autoNumber",
+        "button",
+        "count",
+        "createdBy",
+        "createdTime",
+        "formula",
+        "lastModifiedBy",
+        "lastModifiedTime",
+        "multipleLookupValues",
+        "rollup",
+    }
+)
 
 CHOICE_COLORS = (
     "blueLight2",
@@ -85,6 +102,7 @@ class RecordRow:
     created_time: datetime
     cells: dict[str, Any] = field(default_factory=dict)  # by field id; empty values are never stored
     modified: dict[str, datetime] = field(default_factory=dict)  # by field id: last user modification
+    number: int = 0  # the table's creation counter at this record: what an autoNumber field shows
 
 
 @dataclass
@@ -98,26 +116,34 @@ class TableDef:
     records: dict[str, RecordRow] = field(default_factory=dict)  # by record id, in creation order
     view_id: str = ""
     view_name: str = "Grid view"
+    description: str | None = None
+    records_created: int = 0  # how many records the table ever had (autoNumber never reuses a number)
 
     def field_by_key(self, key: str) -> FieldDef | None:
         """A field by name (as written) or by ``fld`` id."""
         by_id = self.fields.get(key)
         if by_id is not None:
             return by_id
-        return next((f for f in self.fields.values() if f.name == key), None)
+        return self.field_by_name(key)
+
+    def field_by_name(self, name: str) -> FieldDef | None:
+        """A field by its current name only (what formulas accept: field ids are unknown names there)."""
+        return next((f for f in self.fields.values() if f.name == name), None)
+
+    def field_name_taken(self, name: str, *, except_id: str | None = None) -> bool:
+        """True when another field already has ``name``, compared case-insensitively as Airtable does."""
+        wanted = name.casefold()
+        return any(f.name.casefold() == wanted and f.id != except_id for f in self.fields.values())
 
     def schema(self, *, visible_field_ids: bool = False) -> dict[str, Any]:
         """The JSON the metadata API shows for this object."""
         view: dict[str, Any] = {"id": self.view_id, "name": self.view_name, "type": "grid"}
         if visible_field_ids:
             view["visibleFieldIds"] = list(self.fields)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "primaryFieldId": self.primary_field_id,
-            "fields": [f.schema() for f in self.fields.values()],
-            "views": [view],
-        }
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "primaryFieldId": self.primary_field_id}
+        if self.description:
+            out["description"] = self.description
+        return {**out, "fields": [f.schema() for f in self.fields.values()], "views": [view]}
 
 
 @dataclass

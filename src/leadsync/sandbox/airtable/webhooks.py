@@ -17,7 +17,8 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from leadsync.sandbox.airtable import deliveries
-from leadsync.sandbox.airtable.cells import v2_value
+from leadsync.sandbox.airtable.cells import is_empty, v2_value
+from leadsync.sandbox.airtable.computed import computed_cells
 from leadsync.sandbox.airtable.errors import ApiError, invalid_request, route_not_found
 from leadsync.sandbox.airtable.model import AirtableWorld
 from leadsync.sandbox.airtable.request import Call
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_WEBHOOKS_PER_BASE",
     "SOURCES",
     "ChangeSet",
+    "cells_with_computed",
     "create_webhook",
     "delete_webhook",
     "enable_notifications",
@@ -94,6 +96,9 @@ class ChangeSet:
         self.changed: dict[str, tuple[TableDef, RecordRow, dict[str, Any]]] = {}  # by record id
         self.destroyed: list[tuple[TableDef, RecordRow]] = []
         self.created_fields: list[tuple[TableDef, FieldDef]] = []
+        self.changed_fields: list[tuple[TableDef, FieldDef, dict[str, Any]]] = []
+        self.changed_tables: list[tuple[TableDef, dict[str, Any]]] = []
+        self.created_tables: list[TableDef] = []
 
     def record_created(self, table: TableDef, row: RecordRow) -> None:
         """Note a created record."""
@@ -112,8 +117,35 @@ class ChangeSet:
         """Note a created field."""
         self.created_fields.append((table, fdef))
 
+    def field_changed(self, table: TableDef, fdef: FieldDef, previous: dict[str, Any]) -> None:
+        """Note a renamed or redescribed field, with the changed properties' values from before."""
+        self.changed_fields.append((table, fdef, previous))
+
+    def table_changed(self, table: TableDef, previous: dict[str, Any]) -> None:
+        """Note a renamed or redescribed table, with the changed properties' values from before."""
+        self.changed_tables.append((table, previous))
+
+    def table_created(self, table: TableDef) -> None:
+        """Note a created table."""
+        self.created_tables.append(table)
+
     def __bool__(self) -> bool:
-        return bool(self.created or self.changed or self.destroyed or self.created_fields)
+        return bool(
+            self.created
+            or self.changed
+            or self.destroyed
+            or self.created_fields
+            or self.changed_fields
+            or self.changed_tables
+            or self.created_tables
+        )
+
+
+def cells_with_computed(table: TableDef, row: RecordRow, now: datetime) -> dict[str, Any]:
+    """A record's stored cells and its non-empty computed ones at ``now``, by field id: what payloads
+    show, so a formula or last-modified-time cell that changed with a write is part of the change."""
+    computed = {k: v for k, v in computed_cells(table, row, now).items() if not is_empty(v)}
+    return {**row.cells, **computed}
 
 
 def _cells_v2(table: TableDef, cells: dict[str, Any], field_ids: list[str]) -> dict[str, Any]:
@@ -135,6 +167,9 @@ def _build_payload(
     include_cells = includes.get("includeCellValuesInFieldIds")
     tables: dict[str, dict[str, Any]] = {}
 
+    def cells_now(table: TableDef, row: RecordRow) -> dict[str, Any]:
+        return cells_with_computed(table, row, now)
+
     def entry(table: TableDef) -> dict[str, Any] | None:
         if scope is not None and scope not in (table.id, table.view_id):
             return None
@@ -145,25 +180,26 @@ def _build_payload(
             if (e := entry(table)) is not None:
                 e.setdefault("createdRecordsById", {})[row.id] = {
                     "createdTime": iso_ms(row.created_time),
-                    "cellValuesByFieldId": _cells_v2(table, row.cells, list(row.cells)),
+                    "cellValuesByFieldId": _cells_v2(
+                        table, cells_now(table, row), list(cells_now(table, row))
+                    ),
                 }
     if "tableData" in data_types and "update" in change_types:
         for table, row, before in changes.changed.values():
-            changed = [f for f in table.fields if before.get(f) != row.cells.get(f)]
+            current = cells_now(table, row)
+            changed = [f for f in table.fields if before.get(f) != current.get(f)]
             if not changed or (watched and not watched.intersection(changed)):
                 continue
             if (e := entry(table)) is None:
                 continue
-            record: dict[str, Any] = {
-                "current": {"cellValuesByFieldId": _cells_v2(table, row.cells, changed)}
-            }
+            record: dict[str, Any] = {"current": {"cellValuesByFieldId": _cells_v2(table, current, changed)}}
             if includes.get("includePreviousCellValues"):
                 record["previous"] = {"cellValuesByFieldId": _cells_v2(table, before, changed)}
             if include_cells:
                 wanted = list(table.fields) if include_cells == "all" else list(include_cells)
-                rest = [f for f in wanted if f not in changed and row.cells.get(f) is not None]
+                rest = [f for f in wanted if f not in changed and current.get(f) is not None]
                 if rest:
-                    record["unchanged"] = {"cellValuesByFieldId": _cells_v2(table, row.cells, rest)}
+                    record["unchanged"] = {"cellValuesByFieldId": _cells_v2(table, current, rest)}
             e.setdefault("changedRecordsById", {})[row.id] = record
     if "tableData" in data_types and "remove" in change_types:
         for table, row in changes.destroyed:
@@ -173,6 +209,27 @@ def _build_payload(
         for table, fdef in changes.created_fields:
             if (e := entry(table)) is not None:
                 e.setdefault("createdFieldsById", {})[fdef.id] = {"name": fdef.name, "type": fdef.type}
+    if "tableFields" in data_types and "update" in change_types:
+        for table, fdef, previous in changes.changed_fields:
+            if (e := entry(table)) is not None:
+                change: dict[str, Any] = {"current": {k: fdef.schema().get(k) for k in previous}}
+                if includes.get("includePreviousFieldDefinitions"):
+                    change["previous"] = dict(previous)
+                e.setdefault("changedFieldsById", {})[fdef.id] = change
+    if "tableMetadata" in data_types and "update" in change_types:
+        for table, previous in changes.changed_tables:
+            if (e := entry(table)) is not None:
+                current = {"name": table.name, "description": table.description}
+                e["changedMetadata"] = {"current": {k: current[k] for k in previous}, "previous": previous}
+    created_tables = {}
+    if data_types & {"tableFields", "tableMetadata"} and "add" in change_types and scope is None:
+        for table in changes.created_tables:
+            made: dict[str, Any] = {}
+            if "tableMetadata" in data_types:
+                made["metadata"] = {"name": table.name, "description": table.description}
+            if "tableFields" in data_types:
+                made["fieldsById"] = {f.id: {"name": f.name, "type": f.type} for f in table.fields.values()}
+            created_tables[table.id] = made
     if isinstance(scope, str) and scope.startswith("viw"):
         for e in tables.values():
             keys = ("createdRecordsById", "changedRecordsById", "destroyedRecordIds")
@@ -180,9 +237,9 @@ def _build_payload(
             if view:
                 e["changedViewsById"] = {scope: view}
     tables = {k: v for k, v in tables.items() if v}
-    if not tables:
+    if not tables and not created_tables:
         return None
-    return {
+    payload: dict[str, Any] = {
         "timestamp": iso_ms(now),
         "baseTransactionNumber": transaction,
         "payloadFormat": "v0",
@@ -198,6 +255,9 @@ def _build_payload(
         },
         "changedTablesById": tables,
     }
+    if created_tables:
+        payload["createdTablesById"] = created_tables
+    return payload
 
 
 def publish(call: Call, changes: ChangeSet) -> None:
