@@ -18,7 +18,7 @@ __all__ = ["MOST_IN_FLIGHT", "InFlightLimiter", "run_adaptive"]
 
 MOST_IN_FLIGHT = 64  # as many as the HTTP client keeps connections for
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class InFlightLimiter:
@@ -55,8 +55,8 @@ class InFlightLimiter:
 
 
 def run_adaptive(
-    ops: Sequence[T],
-    fn: Callable[[T], object],
+    ops: Sequence[_T],
+    fn: Callable[[_T], object],
     in_flight: Callable[[], int],
     *,
     workers: int | None = None,

@@ -31,6 +31,26 @@ from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error
 from leadsync.output import conflicts_table, print_result, status_report
 from leadsync.settings import Settings, load_settings
 
+__all__ = [
+    "PROGRESS_THRESHOLD",
+    "Keep",
+    "app",
+    "conflicts",
+    "demo",
+    "exits",
+    "main",
+    "poll",
+    "resolve",
+    "restore",
+    "sandbox",
+    "serve",
+    "status",
+    "sync",
+    "webhooks_list",
+    "webhooks_register",
+    "webhooks_unregister",
+]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -192,6 +212,8 @@ def conflicts(
 
 
 class Keep(StrEnum):
+    """The side whose status a person keeps when settling a conflict."""
+
     airtable = "airtable"
     trello = "trello"
 
@@ -346,4 +368,5 @@ def demo() -> None:
 
 
 def main() -> None:
+    """The console script ``leadsync``: run the Typer app."""
     app()
