@@ -157,3 +157,15 @@ def test_a_token_pasted_with_a_trailing_line_break_still_syncs(
     )
     assert run.returncode == 0, run.stderr
     assert s["AIRTABLE_API_KEY"] not in run.stderr
+
+
+def test_a_store_path_under_a_file_is_a_configuration_error_naming_the_variable(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    (tmp_path / "not-a-dir").write_text("a file where a directory should be")
+    seen = len(sandbox.requests())
+    run = _cli(sandbox, tmp_path, LEADSYNC_DATABASE_URL=f"sqlite:///{tmp_path / 'not-a-dir' / 'state.db'}")
+    assert run.returncode == 2, run.stderr
+    assert "LEADSYNC_DATABASE_URL" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(sandbox.requests()) == seen

@@ -199,8 +199,11 @@ def _sqlite_path(url: URL) -> Path:
 
 def _sqlite_engine(url: URL) -> Engine:
     database = _sqlite_path(url)
-    _make_private_dirs(database.parent)
-    _make_private_file(database)
+    try:
+        _make_private_dirs(database.parent)
+        _make_private_file(database)
+    except OSError as exc:  # a parent that is a file, no permission, a read-only disk
+        raise StoreError(f"can't create the SQLite file {database}: {exc.strerror or exc}") from exc
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
