@@ -190,3 +190,17 @@ def test_a_timeout_is_retried_longer_than_a_refused_connection(http: httpx.Clien
     assert [bool(refused_hook(refused)) for _ in range(4)] == [True, True, False, False]
     assert all(timeout_hook(timed_out) is True for _ in range(5))
     assert timeout_hook(ServerError("airtable", "GET", "/v0/x", 501)) is False
+
+
+def test_one_deleted_lead_in_a_status_batch_holds_back_no_other(
+    sandbox: RunningSandbox, http: httpx.Client
+) -> None:
+    sandbox.control("POST", "/config", json={"rate_scale": 0})
+    client = airtable(sandbox, http, RequestCounter())
+    leads = [client.create_lead({"Name": name, "Status": "NEW"}) for name in ("Ann", "Bob", "Cy")]
+    gone = leads[1].id
+    client.http.request("DELETE", f"/v0/{sandbox.settings['AIRTABLE_BASE_ID']}/Leads/{gone}")
+    results = client.update_statuses([(lead.id, "CONTACTED") for lead in leads])
+    failed = {lid for ids, error in results if error is not None for lid in ids}
+    assert failed == {gone}
+    assert {lead.status for lead in client.get_leads([leads[0].id, leads[2].id]).values()} == {"CONTACTED"}

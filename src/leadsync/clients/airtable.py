@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from leadsync.clients.http import ApiHttp
 from leadsync.core import Lead, LeadId
-from leadsync.errors import BadRequest
+from leadsync.errors import BadRequest, NotFound
 
 __all__ = [
     "BATCH",
@@ -214,18 +214,28 @@ class AirtableClient:
     def update_statuses(
         self, updates: list[tuple[LeadId, str]]
     ) -> list[tuple[list[LeadId], Exception | None]]:
-        """PATCH Status in batches of 10; returns each batch's ids and its error (None when written)."""
+        """PATCH Status in batches of 10; returns each batch's ids and its error (None when written).
+
+        Airtable refuses a whole batch when one of its records is refused (deleted since it was read, say):
+        such a batch is sent again one record at a time, so that one lead's failure holds back no other.
+        """
         results: list[tuple[list[LeadId], Exception | None]] = []
         for i in range(0, len(updates), BATCH):
             batch = updates[i : i + BATCH]
-            body = {"records": [{"id": lid, "fields": {"Status": status}} for lid, status in batch]}
-            ids = [lid for lid, _ in batch]
-            try:
-                self.http.request("PATCH", self._path, json_body=body)
-                results.append((ids, None))
-            except Exception as exc:
-                results.append((ids, exc))
+            error = self._patch_statuses(batch)
+            if isinstance(error, BadRequest | NotFound) and len(batch) > 1:
+                results.extend(([lid], self._patch_statuses([(lid, status)])) for lid, status in batch)
+            else:
+                results.append(([lid for lid, _ in batch], error))
         return results
+
+    def _patch_statuses(self, batch: list[tuple[LeadId, str]]) -> Exception | None:
+        body = {"records": [{"id": lid, "fields": {"Status": status}} for lid, status in batch]}
+        try:
+            self.http.request("PATCH", self._path, json_body=body)
+        except Exception as exc:  # reported per batch by the caller, never raised past it
+            return exc
+        return None
 
     def create_lead(self, fields: dict[str, Any]) -> Lead:
         """Create one record with ``fields`` and return it as a lead (a create is never retried blindly)."""
