@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import socket
@@ -114,10 +115,13 @@ def raw_exchange(url: str, request: bytes, *, timeout: float = 10.0, hang_up: bo
     """
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout) as sock:
-        sock.sendall(request)
+        # The server may answer early (a 413 on the declared length) and close: then read its answer.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
         if hang_up:
             return b""
-        sock.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(OSError):  # already closed by the server
+            sock.shutdown(socket.SHUT_WR)
         received = bytearray()
         try:
             while chunk := sock.recv(65536):
