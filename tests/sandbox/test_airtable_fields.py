@@ -78,7 +78,6 @@ def test_an_unknown_field_id_in_a_write_rejects_the_whole_request(
 def test_with_documented_formulas_a_field_id_is_an_unknown_field_name_listed_lower_cased(
     shared: RunningSandbox, client: httpx.Client
 ) -> None:
-    shared.state.airtable.formula_names_only = True
     ids, path = field_ids(shared, client), leads_path(shared)
     client.post(path, json={"fields": {"Name": "Ada", "Status": "NEW"}})
     assert len(client.get(path, params={"filterByFormula": "{Status}='NEW'"}).json()["records"]) == 1

@@ -236,7 +236,7 @@ def test_an_injection_looking_value_is_just_a_string(leads: Leads) -> None:
 
 
 @pytest.mark.parametrize(
-    "formula", ["{Nope}='x'", "UNKNOWN_FN({Name})", "{Name}='unterminated", "AND(", "{Name}='a' {Name}='b'"]
+    "formula", ["UNKNOWN_FN({Name})", "{Name}='unterminated", "AND(", "{Name}='a' {Name}='b'"]
 )
 def test_an_invalid_formula_is_422_and_never_matches_everything(leads: Leads, formula: str) -> None:
     for method in ("GET", "POST"):
@@ -248,10 +248,20 @@ def test_an_invalid_formula_is_422_and_never_matches_everything(leads: Leads, fo
         assert response.json() == INVALID_BODY
 
 
-def test_field_ids_work_inside_formulas(leads: Leads) -> None:
+def test_an_unknown_field_name_is_422_naming_it_and_never_matches_everything(leads: Leads) -> None:
+    response = leads.client.get(leads.path, params={"filterByFormula": "{Nope}='x'"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["type"] == "INVALID_FILTER_BY_FORMULA"
+    assert response.json()["error"]["message"].endswith("Unknown field names: nope")
+
+
+def test_field_ids_inside_formulas_are_unknown_field_names(leads: Leads) -> None:
     schema = leads.client.get(f"/v0/meta/bases/{leads.path.split('/')[2]}/tables").json()
     status_id = next(f["id"] for f in schema["tables"][0]["fields"] if f["name"] == "Status")
-    assert leads.names(f"{{{status_id}}}='CONTACTED'") == ["Bob"]
+    response = leads.client.get(leads.path, params={"filterByFormula": f"{{{status_id}}}='CONTACTED'"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"].endswith(f"Unknown field names: {status_id.lower()}")
+    assert leads.names("{Status}='CONTACTED'") == ["Bob"]
 
 
 def test_last_modified_time_tracks_each_field_and_ignores_unchanged_writes(sandbox: RunningSandbox) -> None:

@@ -38,9 +38,6 @@ class AirtableWorld:
     - ``computed_fields_creatable``: let the metadata API create computed fields (``autoNumber``,
       ``createdTime``, ``lastModifiedTime``, ``formula``), which Airtable refuses with 422
       ``UNSUPPORTED_FIELD_TYPE_FOR_CREATE``; stands for a person adding them in the UI.
-    - ``formula_names_only``: ``filterByFormula`` as Airtable documents it: a ``{fld...}`` id is an
-      unknown field name, and unknown names are listed, lower-cased, in the 422 message. Off at first,
-      where ids resolve and unknown names get the generic invalid-formula message.
     """
 
     def __init__(self, shared: SharedState) -> None:
@@ -51,7 +48,6 @@ class AirtableWorld:
         self.oauth_identities: set[str] = set(shared.identities)
         self.other_bases: list[dict[str, str]] = []
         self.computed_fields_creatable = False
-        self.formula_names_only = False
         self.table_name = "Leads"
         name = FieldDef(shared.airtable_id("fld"), "Name", "singleLineText")
         fields = [

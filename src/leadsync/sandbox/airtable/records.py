@@ -198,11 +198,10 @@ def _matching_ids(call: Call, table: TableDef, opts: ListOptions) -> list[str]:
     if opts.formula.strip():
         unknown: list[str] = []
 
-        names_only = call.world.formula_names_only
-
         def resolve(name: str) -> str | None:
-            # Unknown names are collected (the placeholder keeps parsing) so the error can list them all.
-            fdef = table.field_by_name(name) if names_only else table.field_by_key(name)
+            # Formulas name fields by their names only: a {fld...} id is an unknown name, as Airtable
+            # answers it. Unknown names are collected (the placeholder keeps parsing) so the error lists all.
+            fdef = table.field_by_name(name)
             if fdef is None:
                 unknown.append(name)
                 return next(iter(table.fields))
@@ -213,7 +212,7 @@ def _matching_ids(call: Call, table: TableDef, opts: ListOptions) -> list[str]:
         except FormulaError:
             raise invalid_formula() from None
         if unknown:
-            raise unknown_formula_fields(unknown) if names_only else invalid_formula()
+            raise unknown_formula_fields(unknown)
         rows = [r for r in rows if formula.matches(RecordView(table, r, call.now), call.now)]
     for name, direction in reversed(opts.sort):
         rows.sort(key=_sort_key(table, name, call.now), reverse=direction == "desc")
