@@ -47,7 +47,7 @@ from leadsync.sandbox.person import Person
 
 SIZES = (100, 1_000, 10_000)
 QUICK_SIZES = (100, 1_000)
-SCALES = {100: 1.0, 1_000: 5.0, 10_000: 5.0}
+SCALES = {100: 1.0, 1_000: 5.0, 10_000: 10.0}
 LATENCY_MS = 150.0
 PROBE_N = 100_000
 PROBE_SCALE = 100.0
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 100 and 1,000 only (no 10,000, no probe)")
     parser.add_argument(
         "--rate-scale", action="append", default=[], metavar="N=S",
-        help="rate scale for size N (defaults: 100=1, 1000=5, 10000=5)",
+        help="rate scale for size N (defaults: 100=1, 1000=5, 10000=10)",
     )  # fmt: skip
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS)
     parser.add_argument("--sizes", help="comma-separated sizes instead of the defaults")
