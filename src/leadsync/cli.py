@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from leadsync import logs
-from leadsync.core import Conflict, ConflictPolicy, LeadId, Side, keep_side
+from leadsync.core import LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
@@ -232,16 +232,7 @@ def resolve(
         if conflict is None or base is None:
             err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
             raise typer.Exit(ExitCode.CONFIG)
-        recorded = Conflict(
-            conflict.lead_id,
-            conflict.card_id,
-            conflict.base_status,
-            conflict.airtable_status,
-            conflict.trello_status,
-            ConflictPolicy(conflict.policy),
-            detected_at=conflict.detected_at,
-        )
-        resolved, new_base = keep_side(recorded, base, Side(keep.value), datetime.now(UTC))
+        resolved, new_base = keep_side(conflict, base, Side(keep.value), datetime.now(UTC))
         store.set_base(new_base, action="conflict resolved", detail=f"kept {keep.value}")
         store.resolve_conflict(LeadId(lead), resolved.resolution or "")
         out.print(f"Resolved: lead {lead} keeps the {keep.value} status; run 'leadsync sync' to apply it.")

@@ -43,7 +43,7 @@ from leadsync.core import (
 )
 from leadsync.created_cards import CreatedCardWriter
 from leadsync.errors import LeadsyncError, StoreError
-from leadsync.store import CompletedCreate, ConflictRecord, Store
+from leadsync.store import CompletedCreate, Store
 
 log = logging.getLogger("leadsync.executor")
 
@@ -231,19 +231,8 @@ class Executor:
 
     def _conflict(self, op: RecordConflict, out: Outcome) -> None:
         now = datetime.now(UTC)
-        conflict = op.conflict
-        record = ConflictRecord(
-            conflict.lead_id,
-            conflict.card_id,
-            conflict.base_status,
-            conflict.airtable_status,
-            conflict.trello_status,
-            conflict.policy.value,
-            now,
-            now if conflict.winner else None,
-            conflict.resolution,
-        )
-        if self.store.record_conflict(record):
+        conflict = replace(op.conflict, detected_at=now, resolved_at=now if op.conflict.resolution else None)
+        if self.store.record_conflict(conflict):
             out.count(conflicts=1)
             self.store.log(
                 "conflict",

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from leadsync.core import (
+    Conflict,
     CreateCard,
     LinkCard,
     RecordConflict,
@@ -18,7 +19,7 @@ from leadsync.core import (
 )
 from leadsync.engine import CycleResult
 from leadsync.executor import trello_fields
-from leadsync.store import ConflictRecord, Store
+from leadsync.store import Store
 
 
 def summary_table(result: CycleResult) -> Table:
@@ -93,7 +94,7 @@ def describe_op(op: object) -> str:
     return repr(op)
 
 
-def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
+def conflicts_table(conflicts: list[Conflict]) -> Table:
     """Conflicts as a table, open ones marked."""
     table = Table(title="Conflicts", header_style="bold")
     for col in ("lead", "card", "base", "Airtable", "Trello", "policy", "detected", "resolution"):
@@ -105,8 +106,8 @@ def conflicts_table(conflicts: list[ConflictRecord]) -> Table:
             str(c.base_status),
             str(c.airtable_status),
             str(c.trello_status),
-            c.policy,
-            c.detected_at.strftime("%Y-%m-%d %H:%M:%S"),
+            c.policy.value,
+            c.detected_at.strftime("%Y-%m-%d %H:%M:%S") if c.detected_at else "",
             c.resolution or "[bold red]open[/]",
         )
     return table

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from leadsync.core import CardId, LeadId, MergeBase
-from leadsync.store import ConflictRecord
+from leadsync.core import CardId, Conflict, ConflictPolicy, LeadId, MergeBase
 
 __all__ = ["CARD_1", "CARD_2", "LEAD_A", "LEAD_B", "T0", "base", "conflict"]
 
@@ -21,7 +20,7 @@ def base(lead: LeadId = LEAD_A, card: CardId = CARD_1, status: str | None = "NEW
     return MergeBase(lead_id=lead, card_id=card, status=status, **kw)  # type: ignore[arg-type]
 
 
-def conflict(lead: LeadId = LEAD_A, at: datetime = T0, **kw: object) -> ConflictRecord:
+def conflict(lead: LeadId = LEAD_A, at: datetime = T0, **kw: object) -> Conflict:
     """An open manual conflict of ``lead`` detected at ``at`` (fields overridable)."""
     fields: dict[str, object] = {
         "lead_id": lead,
@@ -29,8 +28,8 @@ def conflict(lead: LeadId = LEAD_A, at: datetime = T0, **kw: object) -> Conflict
         "base_status": "NEW",
         "airtable_status": "WON",
         "trello_status": "LOST",
-        "policy": "manual",
+        "policy": ConflictPolicy.MANUAL,
         "detected_at": at,
         **kw,
     }
-    return ConflictRecord(**fields)  # type: ignore[arg-type]
+    return Conflict(**fields)  # type: ignore[arg-type]

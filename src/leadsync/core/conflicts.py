@@ -19,7 +19,8 @@ class Conflict:
     """One status conflict of a linked pair.
 
     ``winner`` is the side the policy kept (None: left for a person, or not decided yet).
-    ``detected_at``, ``resolved_at`` and ``resolution`` are set once the conflict is recorded or settled.
+    ``detected_at``, ``resolved_at`` and ``resolution`` are set once the conflict is recorded or settled;
+    ``id`` is its number in the store's record, once read back from it.
     """
 
     lead_id: LeadId
@@ -32,6 +33,7 @@ class Conflict:
     detected_at: datetime | None = None
     resolved_at: datetime | None = None
     resolution: str | None = None
+    id: int | None = None
 
     def decided(self, winner: Side | None) -> Conflict:
         """This conflict with the policy's choice (None: left for a person) and its resolution text."""

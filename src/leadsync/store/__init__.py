@@ -13,7 +13,7 @@ between the threads of one process.
 
 from __future__ import annotations
 
-from leadsync.store.conflicts import ConflictRecord, ConflictStore
+from leadsync.store.conflicts import ConflictStore
 from leadsync.store.journal import ActivityRecord, CycleRecord, JournalStore
 from leadsync.store.locks import LockStore
 from leadsync.store.pairs import CompletedCreate, PairStore
@@ -25,7 +25,6 @@ __all__ = [
     "DEFAULT_FLOW",
     "ActivityRecord",
     "CompletedCreate",
-    "ConflictRecord",
     "CycleRecord",
     "Store",
     "SyncState",

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
 
-from leadsync.core import CardId, LeadId
+from leadsync.core import CardId, Conflict, ConflictPolicy, LeadId
 from leadsync.errors import StoreError
 from leadsync.store.connection import StoreConnection, now
 from leadsync.store.schema import conflicts
 
-__all__ = ["ConflictRecord", "ConflictStore"]
+__all__ = ["ConflictStore"]
 
 
-@dataclass(frozen=True, slots=True)
-class ConflictRecord:
-    """A lead whose status changed on both sides since the base, and how (if) it was resolved."""
-
-    lead_id: LeadId
-    card_id: CardId
-    base_status: str | None
-    airtable_status: str | None
-    trello_status: str | None
-    policy: str
-    detected_at: datetime
-    resolved_at: datetime | None = None
-    resolution: str | None = None
-    id: int | None = None
-
-
-def _conflict_from_row(row: Row[Any]) -> ConflictRecord:
-    return ConflictRecord(
+def _conflict_from_row(row: Row[Any]) -> Conflict:
+    return Conflict(
         lead_id=LeadId(row.lead_id),
         card_id=CardId(row.card_id),
         base_status=row.base_status,
         airtable_status=row.airtable_status,
         trello_status=row.trello_status,
-        policy=row.policy,
+        policy=ConflictPolicy(row.policy),
         detected_at=row.detected_at,
         resolved_at=row.resolved_at,
         resolution=row.resolution,
@@ -50,15 +32,19 @@ def _conflict_from_row(row: Row[Any]) -> ConflictRecord:
 class ConflictStore(StoreConnection):
     """Recording, listing and resolving conflicts."""
 
-    def record_conflict(self, c: ConflictRecord) -> bool:
-        """Store a conflict; False (and nothing written) if the lead has an open one already."""
+    def record_conflict(self, c: Conflict) -> bool:
+        """Store a conflict; False (and nothing written) if the lead has an open one already.
+
+        StoreError if it has no ``detected_at``: a recorded conflict says when it was found."""
+        if c.detected_at is None:
+            raise StoreError(f"the conflict of lead {c.lead_id} has no detection time")
         values: dict[str, object] = {
             "lead_id": c.lead_id,
             "card_id": c.card_id,
             "base_status": c.base_status,
             "airtable_status": c.airtable_status,
             "trello_status": c.trello_status,
-            "policy": c.policy,
+            "policy": c.policy.value,
             "detected_at": c.detected_at,
             "resolved_at": c.resolved_at,
             "resolution": c.resolution,
@@ -69,26 +55,26 @@ class ConflictStore(StoreConnection):
         with self._tx(f"record a conflict for lead {c.lead_id}") as conn:
             return conn.execute(stmt).first() is not None
 
-    def open_conflicts(self) -> list[ConflictRecord]:
+    def open_conflicts(self) -> list[Conflict]:
         """The unresolved conflicts, oldest first."""
         query = select(conflicts).where(conflicts.c.resolved_at.is_(None)).order_by(conflicts.c.id)
         with self._read("read the open conflicts") as conn:
             return [_conflict_from_row(row) for row in conn.execute(query)]
 
-    def conflicts(self, limit: int = 100) -> list[ConflictRecord]:
+    def conflicts(self, limit: int = 100) -> list[Conflict]:
         """Open and resolved conflicts, newest first."""
         query = select(conflicts).order_by(conflicts.c.detected_at.desc(), conflicts.c.id.desc()).limit(limit)
         with self._read("read the conflicts") as conn:
             return [_conflict_from_row(row) for row in conn.execute(query)]
 
-    def get_open_conflict(self, lead_id: LeadId) -> ConflictRecord | None:
+    def get_open_conflict(self, lead_id: LeadId) -> Conflict | None:
         """The lead's unresolved conflict, or None."""
         query = select(conflicts).where(conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None))
         with self._read(f"read the open conflict of lead {lead_id}") as conn:
             row = conn.execute(query).first()
         return None if row is None else _conflict_from_row(row)
 
-    def resolve_conflict(self, lead_id: LeadId, resolution: str) -> ConflictRecord:
+    def resolve_conflict(self, lead_id: LeadId, resolution: str) -> Conflict:
         """Close the lead's open conflict; StoreError if it has none."""
         with self._tx(f"resolve the conflict of lead {lead_id}") as conn:
             row = conn.execute(
