@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadsync import logs
 from leadsync.core import LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
-from leadsync.errors import LeadsyncError, LockBusy, ReadFailed, StoreError
+from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
 from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
 from leadsync.output import conflicts_table, print_result, status_report
@@ -87,7 +87,10 @@ def exits(*, as_json: bool = False) -> Iterator[None]:
         code, message = error_exit(exc)
         if as_json and isinstance(exc, ReadFailed):
             told = f"{exc}. {READ_FAILED_HINT}"
-            out.print(json.dumps({"error": "read_failed", "side": exc.side, "message": told}))
+            out.print(json.dumps({"error": "read_failed", "side": exc.side, "message": told}), markup=False)
+        elif as_json and isinstance(exc, ConfigError):
+            told_json = {"error": "configuration", "variable": exc.variable, "message": str(exc)}
+            out.print(json.dumps(told_json), markup=False)
         err.print(message)
         raise typer.Exit(code) from None
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from enum import IntEnum
 
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
+from leadsync.settings import setting_source
 
-__all__ = ["EXIT_RULES", "READ_FAILED_HINT", "ExitCode", "StoreUnusable", "error_exit"]
+__all__ = ["EXIT_RULES", "READ_FAILED_HINT", "ExitCode", "StoreUnusable", "config_message", "error_exit"]
 
 READ_FAILED_HINT = "Nothing was written; the next cycle will try again."
 
@@ -30,11 +31,25 @@ class StoreUnusable(StoreError):
     """The state store named by LEADSYNC_DATABASE_URL could not be opened."""
 
 
+def config_message(exc: LeadsyncError) -> str:
+    """A configuration error's message, and where each variable named came from when that was the
+    environment: its value there hides whatever ``.env`` says, which is what the person may be reading."""
+    message = f"[bold red]Configuration error[/]: {exc}"
+    names = str(getattr(exc, "variable", "")).split("/")
+    from_env = [name for name in names if setting_source(name) == "the environment"]
+    if from_env:
+        message += (
+            f" ({' and '.join(from_env)} {'was' if len(from_env) == 1 else 'were'} read from the environment,"
+            " which takes precedence over .env)"
+        )
+    return message
+
+
 ExitRule = tuple[type[LeadsyncError], ExitCode, Callable[[LeadsyncError], str]]
 
 # First match wins, so a subclass comes before its base.
 EXIT_RULES: tuple[ExitRule, ...] = (
-    (ConfigError, ExitCode.CONFIG, lambda exc: f"[bold red]Configuration error[/]: {exc}"),
+    (ConfigError, ExitCode.CONFIG, config_message),
     (
         StoreUnusable,
         ExitCode.CONFIG,

@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from leadsync import webhook_events, webhook_signatures, webhooks
 from leadsync.core import CardId, LeadId
 from leadsync.engine import Engine
-from leadsync.errors import LeadsyncError, LockBusy
+from leadsync.errors import ConfigError, LeadsyncError, LockBusy
 from leadsync.settings import Settings
 
 log = logging.getLogger("leadsync.server")
@@ -253,6 +253,11 @@ class SyncWorker:
             self.state.last_sweep_at = datetime.now(UTC).isoformat()
         except LockBusy:
             return LOCK_RETRY
+        except ConfigError as exc:
+            # A wrong setting (a refused token, an unknown board) fails every later sweep the same way.
+            self.state.last_error = str(exc)
+            log.error("sync stopped, a setting is wrong: %s", exc)
+            self._stop.set()
         except LeadsyncError as exc:
             self.state.last_error = str(exc)
             log.error("sweep failed: %s", exc)

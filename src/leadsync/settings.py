@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from leadsync.core import DEFAULT_STATUSES, ConflictPolicy
 from leadsync.errors import ConfigError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "load_settings", "setting_source"]
 
 # How to get a right value, per variable: the "fix" half of every configuration error.
 _FIXES: dict[str, str] = {
@@ -232,3 +232,13 @@ def _given_secrets(env_file: str | Path | None, overrides: Mapping[str, Any]) ->
             if isinstance(value, str) and len(value.strip()) >= 6:
                 found.update({value, value.strip()})
     return sorted(found, key=len, reverse=True)
+
+
+def setting_source(variable: str, env_file: str | Path | None = ".env") -> str | None:
+    """Where ``variable``'s value came from: ``"the environment"`` (which takes precedence over the env
+    file), ``".env"`` (the env file's name), or None when neither sets it (its default applies)."""
+    if variable in os.environ:
+        return "the environment"
+    if env_file is not None and Path(env_file).is_file() and variable in dotenv_values(env_file):
+        return Path(env_file).name
+    return None

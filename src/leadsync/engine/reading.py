@@ -2,8 +2,9 @@
 leads and cards, each with its counterpart); and the choice between them.
 
 Every read runs inside :func:`reading`, which turns an :class:`~leadsync.errors.ApiError` into
-:class:`~leadsync.errors.ReadFailed` naming the side, in this one place: a failed read never
-passes for an empty side.
+:class:`~leadsync.errors.ReadFailed` naming the side, or into a :class:`~leadsync.errors.ConfigError`
+when the answer means a setting is wrong, in this one place: a failed read never passes for an empty
+side.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.trello import TrelloClient
 from leadsync.core import CardId, CycleMode, Lead, LeadId, ListId, Snapshot, StatusLists, parse_lead_id
+from leadsync.engine.misconfigured import config_error
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.settings import Settings
 from leadsync.store import Store, SyncStateChanges
@@ -28,10 +30,15 @@ CARD_ACTION_FILTER = "createCard,updateCard,deleteCard,copyCard,moveCardToBoard,
 
 @contextmanager
 def reading(side: str) -> Iterator[None]:
-    """Read ``side`` (``"Airtable"``, ``"Trello lists"``...): an API error inside is a ReadFailed."""
+    """Read ``side`` (``"Airtable"``, ``"Trello lists"``...): an API error inside is a ReadFailed, or a
+    ConfigError when the answer means a setting is wrong (a refused token, an unknown base, table or
+    board: :func:`~leadsync.engine.misconfigured.config_error`), which no later cycle would get past."""
     try:
         yield
     except ApiError as exc:
+        wrong_setting = config_error(exc)
+        if wrong_setting is not None:
+            raise wrong_setting from exc
         raise ReadFailed(side, exc) from exc
 
 
