@@ -38,7 +38,7 @@ def settings_env(tmp_path: Path, **changes: str | None) -> dict[str, str | None]
         "TRELLO_TOKEN": "token",
         "TRELLO_BOARD_ID": "0123456789abcdef01234567",
         "TRELLO_API_URL": UNREACHABLE,
-        "TRELLO_LIST_IDS": json.dumps({"NEW": "l1", "CONTACTED": "l2", "QUALIFIED": "l3", "WON": "l4"}),
+        "TRELLO_LIST_IDS": json.dumps({"NEW": "l1", "CONTACTED": "l2", "QUALIFIED": "l3", "LOST": "l4"}),
         "LEADSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}",
         "LEADSYNC_MAX_RETRY_SECONDS": "0.5",
     }

@@ -4,6 +4,7 @@ instead of repeating it every cycle."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,41 @@ def test_each_refusal_names_its_variable(error: ApiError, variable: str) -> None
 )
 def test_transient_failures_and_gone_cards_stay_read_failures(error: ApiError) -> None:
     assert config_error(error) is None
+
+
+# ---- the status -> list mapping ------------------------------------------------------------------------
+
+
+def test_list_ids_the_board_lacks_exit_2_before_any_write(cli: Leadsync, sandbox: RunningSandbox) -> None:
+    lists = json.loads(cli.env()["TRELLO_LIST_IDS"])
+    lists["CONTACTED"] = "0123456789abcdef01234567"
+    run = cli.run("sync", env=cli.env(TRELLO_LIST_IDS=json.dumps(lists)))
+    assert run.code == 2, run.stderr
+    told = " ".join(run.stderr.split())
+    assert "Configuration error: TRELLO_LIST_IDS" in told
+    assert "CONTACTED (0123456789abcdef01234567)" in told
+    assert writes(sandbox) == []
+
+
+def test_a_list_ids_key_that_is_no_status_exits_2_naming_it(cli: Leadsync, sandbox: RunningSandbox) -> None:
+    lists = json.loads(cli.env()["TRELLO_LIST_IDS"])
+    lists["New"] = lists.pop("NEW")
+    run = cli.run("sync", env=cli.env(TRELLO_LIST_IDS=json.dumps(lists)))
+    assert run.code == 2, run.stderr
+    told = " ".join(run.stderr.split())
+    assert "TRELLO_LIST_IDS: 'New' is not a status" in told
+    assert "NEW, CONTACTED, QUALIFIED, LOST" in told
+    assert writes(sandbox) == []
+
+
+def test_a_list_name_mistake_is_reported_as_the_list_names_setting(
+    cli: Leadsync, sandbox: RunningSandbox
+) -> None:
+    env = cli.env(LEADSYNC_STATUS_LIST_NAMES=json.dumps({"NEW": "NEW", "CONTACTED": "Contacted"}))
+    del env["TRELLO_LIST_IDS"]
+    run = cli.run("sync", env=env)
+    assert run.code == 2, run.stderr
+    told = " ".join(run.stderr.split())
+    assert "Configuration error: LEADSYNC_STATUS_LIST_NAMES: the board has no list named 'Contacted'" in told
+    assert "TRELLO_LIST_IDS" not in told
+    assert writes(sandbox) == []

@@ -89,13 +89,13 @@ def test_status_list_names_that_the_board_lacks_stop_with_a_configuration_error(
             engine.run_cycle()
     finally:
         engine.close()
-    assert caught.value.variable == "TRELLO_LIST_IDS"
+    assert caught.value.variable == "LEADSYNC_STATUS_LIST_NAMES"
     assert "'Contacted'" in caught.value.problem
     assert "'Won'" in caught.value.problem
     assert person.cards("all") == []
 
 
-def test_a_list_mapping_naming_a_list_the_board_lacks_fails_those_records_with_the_reason(
+def test_a_list_mapping_naming_a_list_the_board_lacks_stops_before_any_write(
     world: tuple[SandboxState, Engine, Person], tmp_path: Path
 ) -> None:
     state, _, person = world
@@ -106,12 +106,13 @@ def test_a_list_mapping_naming_a_list_the_board_lacks_fails_those_records_with_t
     settings = engine_settings(state, tmp_path / "other.db", TRELLO_LIST_IDS=json.dumps(lists))
     engine = new_engine(settings)
     try:
-        result = engine.run_cycle()
+        with pytest.raises(ConfigError) as caught:
+            engine.run_cycle()
     finally:
         engine.close()
-    assert result.outcome.created == 1  # Ada's card; Bob's failed and says why
-    assert result.outcome.errors == 1
-    assert "idList" in result.outcome.failures[0]
+    assert caught.value.variable == "TRELLO_LIST_IDS"
+    assert "QUALIFIED (" + "0" * 24 + ")" in caught.value.problem
+    assert person.cards("all") == []
 
 
 # ---- Trello's 16,384-character limit ----------------------------------------------------------------------

@@ -16,7 +16,17 @@ from datetime import UTC, datetime, timedelta
 
 from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.trello import TrelloClient
-from leadsync.core import CardId, CycleMode, Lead, LeadId, ListId, Snapshot, StatusLists, parse_lead_id
+from leadsync.core import (
+    DEFAULT_STATUSES,
+    CardId,
+    CycleMode,
+    Lead,
+    LeadId,
+    ListId,
+    Snapshot,
+    StatusLists,
+    parse_lead_id,
+)
 from leadsync.engine.misconfigured import config_error
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.settings import Settings
@@ -52,20 +62,44 @@ class Reader:
     trello: TrelloClient
 
     def status_lists(self) -> StatusLists:
-        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board."""
+        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board; checked against the
+        board's lists (one read) and the statuses, so that a mistake stops the cycle before any write."""
+        mapped = self.settings.TRELLO_LIST_IDS or self.settings.list_names
+        variable = "TRELLO_LIST_IDS" if self.settings.TRELLO_LIST_IDS else "LEADSYNC_STATUS_LIST_NAMES"
+        unknown = [key for key in mapped if key not in DEFAULT_STATUSES]
+        if unknown:
+            raise ConfigError(
+                variable,
+                f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not a status",
+                f"Use the Status options as keys: {', '.join(DEFAULT_STATUSES)} (mind the case)",
+            )
+        with reading("Trello"):
+            rows = self.trello.lists()
         if self.settings.TRELLO_LIST_IDS:
-            return StatusLists({k: ListId(v) for k, v in self.settings.TRELLO_LIST_IDS.items()})
-        with reading("Trello lists"):
-            lists = {row["name"]: ListId(row["id"]) for row in self.trello.lists()}
-        wanted = self.settings.list_names
-        missing = [name for name in wanted.values() if name not in lists]
+            ids = {str(row["id"]) for row in rows}
+            lacking = {status: lid for status, lid in mapped.items() if lid not in ids}
+            if lacking:
+                raise ConfigError(
+                    variable,
+                    "the board has no open list with the id of "
+                    + ", ".join(f"{status} ({lid})" for status, lid in lacking.items()),
+                    "Copy the ids from the board's lists (GET /1/boards/<board>/lists), or unset TRELLO_LIST_IDS "
+                    "to find the lists by name",
+                )
+            return StatusLists({k: ListId(v) for k, v in mapped.items()})
+        lists = {str(row["name"]): ListId(str(row["id"])) for row in rows}
+        missing = [name for name in mapped.values() if name not in lists]
         if missing:
             raise ConfigError(
-                "TRELLO_LIST_IDS",
-                f"the board has no list named {', '.join(map(repr, missing))}",
-                "Create the lists on the board, or give TRELLO_LIST_IDS as JSON of status to list id",
+                variable,
+                f"the board has no list named {', '.join(map(repr, missing))}"
+                f" (its lists: {', '.join(map(repr, lists)) or 'none'})",
+                "Create the lists on the board, or map each status to a list's exact name"
+                if self.settings.LEADSYNC_STATUS_LIST_NAMES
+                else "Create one list per status on the board, or map statuses to your lists' names with "
+                "LEADSYNC_STATUS_LIST_NAMES",
             )
-        return StatusLists({status: lists[name] for status, name in wanted.items()})
+        return StatusLists({status: lists[name] for status, name in mapped.items()})
 
     def member_id(self) -> str:
         """leadsync's own Trello member (its actions are echoes of its own writes)."""
