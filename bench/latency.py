@@ -12,6 +12,7 @@ every 10 ms with the person's credentials (which the sandbox does not rate-limit
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import socket
 import statistics
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
 
 from leadsync.sandbox.person import Person
 
@@ -62,8 +64,7 @@ def run(edits: int, latency_ms: float) -> dict[str, float | int]:
         line = sandbox.stdout.readline()
         if not line:
             raise RuntimeError("sandbox exited")
-        key, _, value = line.strip().partition("=")
-        settings[key] = value
+        settings.update({k: v for k, v in dotenv_values(stream=io.StringIO(line)).items() if v is not None})
     port = _free_port()
     public = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRTABLE_", "TRELLO_", "LEADSYNC_"))}

@@ -23,6 +23,7 @@ pair agrees, and nothing was lost; 1 otherwise. It only talks to 127.0.0.1 and s
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from dotenv import dotenv_values
 from sqlalchemy import create_engine, text
 
 from bench.soak_verdict import OPEN_STATUSES, STATUSES, History, cut_cycles, judge, trail
@@ -126,9 +128,7 @@ def start_sandbox(
         line = proc.stdout.readline()
         if not line:
             raise RuntimeError("the sandbox exited before printing its settings")
-        key, sep, value = line.strip().partition("=")
-        if sep:
-            settings[key] = value
+        settings.update({k: v for k, v in dotenv_values(stream=io.StringIO(line)).items() if v is not None})
     url = settings["AIRTABLE_API_URL"]
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

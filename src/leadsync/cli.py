@@ -44,6 +44,7 @@ __all__ = [
     "restore",
     "sandbox",
     "serve",
+    "settings_line",
     "status",
     "sync",
     "webhooks_list",
@@ -267,6 +268,14 @@ def restore(lead: Annotated[str, typer.Argument(help="The lead's Airtable record
         out.print(f"Lead {lead} will get a new card on the next cycle.")
 
 
+def settings_line(key: str, value: str) -> str:
+    """``KEY='VALUE'``: single quotes keep a JSON value whole both for a shell's ``set -a; . ./file``
+    (which would strip its double quotes) and for ``.env`` (python-dotenv reads it literally)."""
+    if "'" in value:  # no printed setting holds one; a shell could not read it inside single quotes
+        raise ValueError(f"{key} holds a single quote")
+    return f"{key}='{value}'"
+
+
 @app.command()
 def sandbox(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -295,10 +304,11 @@ def sandbox(
     except OSError as exc:
         err.print(f"[bold red]Cannot listen on {host}:{port}[/]: {exc.strerror}. Pick another --port.")
         raise typer.Exit(ExitCode.CONFIG) from None
+    sock.listen(128)  # connections made as soon as the settings are printed wait for the server, not fail
     bound_host, bound_port = sock.getsockname()[:2]
     state.base_url = f"http://{bound_host}:{bound_port}"
     for key, value in state.settings().items():
-        print(f"{key}={value}", flush=True)
+        print(settings_line(key, value), flush=True)
     err.print(f"sandbox serving Airtable (/v0) and Trello (/1) on {state.base_url}; Ctrl+C to stop")
     server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning", lifespan="on"))
     server.run(sockets=[sock])
