@@ -11,11 +11,13 @@ import json
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,16 +25,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from leadsync import logs
-from leadsync.core import LeadId, Side, keep_side
+from leadsync.core import ConflictPolicy, LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
 from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
-from leadsync.output import conflicts_table, print_result, status_report
+from leadsync.output import conflicts_table, cycle_line, print_result, status_report
 from leadsync.settings import Settings, load_settings
 
 __all__ = [
     "PROGRESS_THRESHOLD",
+    "RECENT_CONFLICTS",
     "Keep",
     "app",
     "conflicts",
@@ -65,6 +68,7 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 PROGRESS_THRESHOLD = 20  # writes in one cycle before a progress bar is worth showing
+RECENT_CONFLICTS = timedelta(days=7)  # how far back `leadsync conflicts` shows conflicts a policy decided
 
 _verbosity = 0
 
@@ -148,6 +152,15 @@ def _progress_factory(enabled: bool) -> Callable[[int], ProgressFn] | None:
     return factory
 
 
+def _absent_sqlite_store(settings: Settings) -> Path | None:
+    """The SQLite store's file when it does not exist yet, else None (it exists, or is PostgreSQL)."""
+    url = settings.LEADSYNC_DATABASE_URL
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    return None if path.exists() else path
+
+
 def _run_one(engine: Engine, *, full: bool, dry_run: bool, as_json: bool) -> CycleResult:
     with exits(as_json=as_json):
         return engine.run_cycle(full=full, dry_run=dry_run, progress=_progress_factory(not as_json))
@@ -163,7 +176,14 @@ def sync(
 ) -> None:
     """Run one two-way sync cycle, then exit."""
     settings = _settings()
-    with _engine(settings) as engine:
+    with ExitStack() as stack:
+        if dry_run and (absent := _absent_sqlite_store(settings)) is not None:
+            # A dry run creates no file: without a store yet, it plans against an empty one made aside.
+            aside = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leadsync-dry-run-")))
+            settings = settings.model_copy(
+                update={"LEADSYNC_DATABASE_URL": f"sqlite:///{aside / absent.name}"}
+            )
+        engine = stack.enter_context(_engine(settings))
         result = _run_one(engine, full=full, dry_run=dry_run, as_json=as_json)
     if as_json:
         out.print(json.dumps(result.as_json()), markup=False)
@@ -188,7 +208,9 @@ def poll(
                 # list the board lacks...) would not, and ends the loop with its exit code.
                 try:
                     result = engine.run_cycle(full=full, progress=_progress_factory(True))
-                    print_result(out, result)
+                    out.print(cycle_line(result, datetime.now(UTC)), markup=False)
+                    if result.plan.writes or result.outcome.reports or result.outcome.failures:
+                        print_result(out, result)  # the table and the lines only when something changed
                 except ReadFailed as exc:
                     err.print(f"[bold red]Read failed[/]: {exc}. Nothing was written; retrying next cycle.")
                 except LockBusy:
@@ -203,16 +225,31 @@ def poll(
 def conflicts(
     ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False
 ) -> None:
-    """List open conflicts (``--all``: resolved ones too)."""
+    """List open conflicts first, then those a policy decided in the last 7 days (``--all``: every
+    conflict recorded, the 200 newest)."""
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
     with _engine(settings) as engine, exits():
-        rows = engine.store.conflicts(200) if show_all else engine.store.open_conflicts()
+        store = engine.store
+        if show_all:
+            rows = store.conflicts(200)
+        else:
+            since = datetime.now(UTC) - RECENT_CONFLICTS
+            decided = [
+                c for c in store.conflicts(200)
+                if c.resolved_at is not None and c.resolved_at >= since and c.policy is not ConflictPolicy.MANUAL
+            ]  # fmt: skip
+            rows = store.open_conflicts() + decided
         if not rows:
-            out.print("No open conflicts." if not show_all else "No conflicts recorded.")
+            out.print(
+                "No conflicts recorded."
+                if show_all
+                else "No open conflicts, and none decided in the last 7 days."
+            )
             return
-        out.print(conflicts_table(rows))
+        names: dict[str, str] = {lead: base.name for lead, base in store.pairs().items() if base.name}
+        out.print(conflicts_table(rows, names))
 
 
 class Keep(StrEnum):

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from leadsync.engine import CycleResult, Engine
-from leadsync.output import print_result
+from leadsync.output import print_result, when
 from leadsync.sandbox import start
 from leadsync.sandbox.person import Person
 from leadsync.settings import load_settings
@@ -124,10 +124,13 @@ def run_demo(console: Console) -> int:
             r.outcome.conflicts == 1 and lead["fields"].get("Status") == "CONTACTED",
             "conflict reported; the later change (Trello's CONTACTED) won on both sides",
         )
+        pairs = engine.store.pairs()
         for c in engine.store.conflicts(5):
+            base = pairs.get(c.lead_id)
             console.print(
-                f"  conflict on {c.lead_id}: Airtable {c.airtable_status} vs Trello {c.trello_status}"
-                f" -> {c.resolution}"
+                f"  {when(c.detected_at)}: conflict on {base.name if base else c.lead_id!r}: "
+                f"Airtable {c.airtable_status} vs Trello {c.trello_status} -> {c.resolution}",
+                markup=False,
             )
     finally:
         person.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -44,6 +44,7 @@ from leadsync.core import (
 from leadsync.created_cards import CreatedCardWriter
 from leadsync.errors import LeadsyncError, StoreError
 from leadsync.store import CompletedCreate, Store
+from leadsync.write_lines import card_change_words, write_line
 
 log = logging.getLogger("leadsync.executor")
 
@@ -101,8 +102,13 @@ class Executor:
         *,
         workers: int | None = None,
         progress: Progress | None = None,
+        list_names: Mapping[str, str] | None = None,
+        lead_names: Mapping[str, str] | None = None,
     ) -> None:
-        """``workers``: requests in flight per API; by default what each API's limit and latency need."""
+        """``workers``: requests in flight per API; by default what each API's limit and latency need.
+        ``list_names`` and ``lead_names`` (by id) put names in the activity log and the ``-v`` log."""
+        self.list_names = list_names or {}
+        self.lead_names = lead_names or {}
         self.store = store
         self.airtable = airtable
         self.trello = trello
@@ -185,7 +191,11 @@ class Executor:
             return
         finally:
             self.progress(1)
-        writer.add(CompletedCreate(replace(op.base, card_id=card.id), detail=f"in list {op.list_id}"))
+        log.info("created %s", write_line(op, self.lead_names.get(op.lead_id, ""), self.list_names)["what"])
+        where = self.list_names.get(op.list_id, op.list_id)
+        writer.add(
+            CompletedCreate(replace(op.base, card_id=card.id), detail=f"card created in list {where!r}")
+        )
 
     def _update(self, op: UpdateCard, out: Outcome) -> None:
         try:
@@ -194,8 +204,9 @@ class Executor:
                 op.lead_id,
                 op.base_updates,
                 "+".join(sorted(op.kinds)) or "updated",
-                f"{op.reason}: {', '.join(sorted(trello_fields(op.changes)))}",
+                f"{op.reason}: card {card_change_words(op.changes, self.list_names)}",
             )
+            log.info("%s %s", "+".join(sorted(op.kinds)) or "updated", self._line(op))
         except LeadsyncError as exc:
             out.fail(f"update card {op.card_id} of lead {op.lead_id}", exc)
             return
@@ -219,6 +230,7 @@ class Executor:
                     continue
                 try:
                     self._advance(lead_id, op.base_updates, "status", f"{op.reason}: Status -> {op.status}")
+                    log.info("wrote %s", self._line(op))
                     out.count(updated=1)
                 except LeadsyncError as exc:
                     out.fail(f"store status of lead {lead_id}", exc)
@@ -250,6 +262,9 @@ class Executor:
             self.store.set_base(updates.applied_to(current), action=action, detail=detail)
 
     # ---- helpers ----------------------------------------------------------------------------------
+    def _line(self, op: UpdateCard | WriteLeadStatus) -> str:
+        return write_line(op, self.lead_names.get(op.lead_id, ""), self.list_names)["what"]
+
     def _guard(self, out: Outcome, what: str, fn: Callable[..., object], *args: Any) -> None:
         try:
             fn(*args)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -10,63 +12,89 @@ from rich.table import Table
 from leadsync.core import (
     Conflict,
     CreateCard,
+    LeadId,
     LinkCard,
     RecordConflict,
     UpdateBase,
     UpdateCard,
-    WriteKind,
     WriteLeadStatus,
 )
 from leadsync.engine import CycleResult
 from leadsync.executor import trello_fields
 from leadsync.store import Store
+from leadsync.write_lines import limited
+
+_WRITES = (CreateCard, UpdateCard, WriteLeadStatus)
 
 
 def summary_table(result: CycleResult) -> Table:
     """The cycle's counts as a table (for a dry run, the counts the plan would reach)."""
-    o = result.outcome
     title = "Planned (dry run, nothing written)" if result.dry_run else "Sync cycle"
     table = Table(title=title, show_header=True, header_style="bold")
-    for col in ("created", "moved", "updated", "archived", "conflicts", "skipped", "errors"):
+    counts = result.counts()
+    for col in counts:
         table.add_column(col, justify="right")
-    if result.dry_run:
-        ops = result.plan.ops
-        counts = [
-            sum(isinstance(op, CreateCard) for op in ops),
-            sum(isinstance(op, UpdateCard) and WriteKind.MOVED in op.kinds for op in ops),
-            sum(isinstance(op, UpdateCard) and WriteKind.UPDATED in op.kinds for op in ops)
-            + sum(isinstance(op, WriteLeadStatus) for op in ops),
-            sum(isinstance(op, UpdateCard) and WriteKind.ARCHIVED in op.kinds for op in ops),
-            sum(isinstance(op, RecordConflict) for op in ops),
-            o.skipped,
-            0,
-        ]
-    else:
-        counts = [o.created, o.moved, o.updated, o.archived, o.conflicts, o.skipped, o.errors]
-    table.add_row(*(str(c) for c in counts))
+    table.add_row(*(str(c) for c in counts.values()))
     return table
 
 
-def print_result(console: Console, result: CycleResult) -> None:
-    """The cycle's summary, requests, planned operations (dry run), reports and failures."""
-    console.print(summary_table(result))
+def requests_line(result: CycleResult) -> str:
+    """This cycle's API requests and time, in one line."""
     calls = result.api_calls
-    console.print(
+    return (
         f"API requests: Airtable {calls['airtable']['read']} read / {calls['airtable']['write']} write, "
         f"Trello {calls['trello']['read']} read / {calls['trello']['write']} write"
         + (f"; rate limited {sum(result.rate_limited.values())}x" if result.rate_limited else "")
         + f" ({result.seconds:.1f} s)"
     )
+
+
+def done_lines(result: CycleResult) -> list[str]:
+    """What a real cycle wrote, one line per write (the writes that failed are listed as failures)."""
+    failed = {lead for line in result.writes() for lead in [line["lead"]]
+              if any(f"lead {lead}" in failure for failure in result.outcome.failures)}  # fmt: skip
+    done = {
+        "create": "created",
+        "move": "moved",
+        "update": "updated",
+        "archive": "archived",
+        "status": "wrote",
+    }
+    return [f"{done[w['kind']]} {w['what']}" for w in result.writes() if w["lead"] not in failed]
+
+
+def print_result(console: Console, result: CycleResult, *, most: int = 10) -> None:
+    """The cycle's summary, requests, what it wrote (or would write: dry run), reports and failures;
+    at most ``most`` lines of writes."""
+    console.print(summary_table(result))
+    console.print(requests_line(result))
     if result.dry_run:
-        for op in result.plan.ops:
-            console.print(f"  would {describe_op(op)}")
+        lines = [f"would {w['kind']} {w['what']}" for w in result.writes()]
+        lines += [f"would {describe_op(op)}" for op in result.plan.ops if not isinstance(op, _WRITES)]
+        if len(lines) > most:
+            lines = [
+                *limited(lines, most)[:-1],
+                f"… and {len(lines) - most + 1} more (--json lists them all)",
+            ]
+    else:
+        lines = limited(done_lines(result), most)
+    for line in lines:
+        console.print(f"  {line}", markup=False)
     for report in result.outcome.reports:
+        who = result.lead_names.get(report.lead_id or "", "")
         console.print(
-            f"  [yellow]{report.kind}[/]: {report.reason} (lead {report.lead_id or '-'}, "
-            f"card {report.card_id or '-'})"
+            f"  [yellow]{report.kind}[/]: {report.reason} (lead {repr(who) + ' ' if who else ''}"
+            f"{report.lead_id or '-'}, card {report.card_id or '-'})"
         )
     for failure in result.outcome.failures:
         console.print(f"  [red]error[/]: {failure}")
+
+
+def cycle_line(result: CycleResult, at: datetime) -> str:
+    """One line for a cycle of ``poll``: when, which mode, and what it did (or that nothing changed)."""
+    counts = {name: n for name, n in result.counts().items() if n}
+    did = ", ".join(f"{name} {n}" for name, n in counts.items()) or "nothing to do"
+    return f"{at:%Y-%m-%d %H:%M:%S} {result.mode} cycle: {did} ({result.seconds:.1f} s)"
 
 
 def describe_op(op: object) -> str:
@@ -94,21 +122,27 @@ def describe_op(op: object) -> str:
     return repr(op)
 
 
-def conflicts_table(conflicts: list[Conflict]) -> Table:
-    """Conflicts as a table, open ones marked."""
+def when(moment: datetime | None) -> str:
+    """A date and time as people read it, in UTC."""
+    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def conflicts_table(conflicts: list[Conflict], names: Mapping[str, str] | None = None) -> Table:
+    """Conflicts as a table with the leads' names, open ones marked."""
+    names = names or {}
     table = Table(title="Conflicts", header_style="bold")
-    for col in ("lead", "card", "base", "Airtable", "Trello", "policy", "detected", "resolution"):
+    for col in ("lead", "base", "Airtable", "Trello", "policy", "detected", "resolution", "record id"):
         table.add_column(col)
     for c in conflicts:
         table.add_row(
-            c.lead_id,
-            c.card_id,
+            names.get(c.lead_id) or c.lead_id,
             str(c.base_status),
             str(c.airtable_status),
             str(c.trello_status),
             c.policy.value,
-            c.detected_at.strftime("%Y-%m-%d %H:%M:%S") if c.detected_at else "",
+            when(c.detected_at),
             c.resolution or "[bold red]open[/]",
+            c.lead_id,
         )
     return table
 
@@ -137,17 +171,29 @@ def status_report(console: Console, store: Store) -> dict[str, Any]:
         table.add_row(key.replace("_", " "), str(info[key]))
     if last is not None:
         state = "running" if last.ok is None else "ok" if last.ok else "with errors"
-        table.add_row("last cycle", f"{last.started_at:%Y-%m-%d %H:%M:%S} UTC, {last.mode}, {state}")
+        table.add_row("last cycle", f"{when(last.started_at)}, {last.mode}, {state}")
     else:
         table.add_row("last cycle", "never")
     console.print(table)
     activity = Table(title="Recent activity", header_style="bold")
-    for col in ("when", "action", "lead", "card", "detail"):
+    for col in ("when", "action", "lead", "detail"):
         activity.add_column(col)
     for row in store.recent_activity(10):
-        activity.add_row(f"{row.at:%H:%M:%S}", row.action, row.lead_id or "", row.card_id or "", row.detail)
+        base = pairs.get(LeadId(row.lead_id)) if row.lead_id else None
+        lead = (base.name if base and base.name else row.lead_id) or ""
+        activity.add_row(when(row.at), row.action, lead, row.detail)
     console.print(activity)
     return info
 
 
-__all__ = ["conflicts_table", "describe_op", "print_result", "status_report", "summary_table"]
+__all__ = [
+    "conflicts_table",
+    "cycle_line",
+    "describe_op",
+    "done_lines",
+    "print_result",
+    "requests_line",
+    "status_report",
+    "summary_table",
+    "when",
+]

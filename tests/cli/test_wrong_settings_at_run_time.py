@@ -5,7 +5,6 @@ instead of repeating it every cycle."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +13,6 @@ from leadsync.errors import ApiError
 from tests.fixtures_sandbox import Leadsync, RunningSandbox
 
 SECRETS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET")
-
-
-@pytest.fixture
-def cli(sandbox: RunningSandbox, tmp_path: Path) -> Leadsync:
-    sandbox.control("POST", "/config", json={"rate_scale": 0})
-    return Leadsync(sandbox, tmp_path, {"LEADSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}"})
 
 
 def writes(sandbox: RunningSandbox) -> list[str]:

@@ -23,9 +23,13 @@ from leadsync.core import (
     Lead,
     LeadId,
     Plan,
+    RecordConflict,
     Side,
     Snapshot,
     StatusLists,
+    UpdateCard,
+    WriteKind,
+    WriteLeadStatus,
     plan,
     settle,
 )
@@ -35,6 +39,7 @@ from leadsync.engine.wiring import Wiring
 from leadsync.executor import Executor, Outcome, Progress
 from leadsync.settings import Settings
 from leadsync.store import Store, SyncStateChanges
+from leadsync.write_lines import WriteLine, write_lines
 
 __all__ = ["CycleResult", "Engine"]
 
@@ -53,18 +58,43 @@ class CycleResult:
     mode: CycleMode = CycleMode.FULL
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    lead_names: dict[str, str] = field(default_factory=dict)  # lead id -> Name, for the leads written
+    list_names: dict[str, str] = field(default_factory=dict)  # list id -> name
+
+    def counts(self) -> dict[str, int]:
+        """What the cycle did, or for a dry run what the plan would do: created, moved, updated..."""
+        o = self.outcome
+        if not self.dry_run:
+            return {"created": o.created, "moved": o.moved, "updated": o.updated, "archived": o.archived,
+                    "conflicts": o.conflicts, "skipped": o.skipped, "errors": o.errors}  # fmt: skip
+        ops = self.plan.ops
+        cards = [op for op in ops if isinstance(op, UpdateCard)]
+        return {
+            "created": sum(isinstance(op, CreateCard) for op in ops),
+            "moved": sum(WriteKind.MOVED in op.kinds for op in cards),
+            "updated": sum(WriteKind.UPDATED in op.kinds for op in cards)
+            + sum(isinstance(op, WriteLeadStatus) for op in ops),
+            "archived": sum(WriteKind.ARCHIVED in op.kinds for op in cards),
+            "conflicts": sum(isinstance(op, RecordConflict) for op in ops),
+            "skipped": o.skipped,
+            "errors": 0,
+        }
+
+    def writes(self) -> list[WriteLine]:
+        """The plan's writes, each in words with the lead's and the list's names."""
+        return write_lines(self.plan, self.lead_names, self.list_names)
 
     def as_json(self) -> dict[str, Any]:
-        """The summary as ``leadsync sync --json`` prints it."""
+        """The summary as ``leadsync sync --json`` prints it (a dry run's with its ``planned`` writes)."""
         o = self.outcome
         return {
-            "created": o.created, "moved": o.moved, "updated": o.updated, "archived": o.archived,
-            "conflicts": o.conflicts, "skipped": o.skipped, "errors": o.errors,
+            **self.counts(),
             "api_calls": self.api_calls, "rate_limited": self.rate_limited, "dry_run": self.dry_run, "mode": self.mode,
             "seconds": round(self.seconds, 3),
             "failures": o.failures,
             "reports": [{"kind": r.kind, "reason": r.reason, "lead_id": r.lead_id, "card_id": r.card_id}
                         for r in o.reports],
+            **({"planned": self.writes()} if self.dry_run else {}),
         }  # fmt: skip
 
 
@@ -186,16 +216,26 @@ class Engine:
         # Only the conflicts the ``latest`` policy decides by timestamps cost requests.
         winners = self.latest_winners([entry.conflict for entry in planned.unsettled], snapshot)
         the_plan = settle(planned, winners, mapping)
+        names: dict[
+            str, str
+        ] = {  # the names of the leads written, for people to read (a deleted lead's from its base)
+            op.lead_id: lead.name if (lead := snapshot.leads.get(op.lead_id)) else pairs[op.lead_id].name
+            for op in the_plan.writes
+            if op.lead_id in snapshot.leads or op.lead_id in pairs
+        }
         if dry_run:
             outcome = Outcome(reports=list(the_plan.reports), skipped=len(the_plan.reports))
             return CycleResult(
-                outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan, True
-            )
+                outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan, True,
+                lead_names=names, list_names=self.reader.list_names,
+            )  # fmt: skip
         executor = Executor(
             self.store,
             self.airtable,
             self.trello,
             progress=progress(len(the_plan.writes)) if progress else None,
+            list_names=self.reader.list_names,
+            lead_names=names,
         )
         outcome = executor.apply(the_plan)
         if snapshot.cards_complete:
@@ -207,4 +247,7 @@ class Engine:
                 self.store.clear_intent(lead_id)
         # Trello actions before this cycle never matter again for "latest": keep the next query short.
         self.store.update_sync_state(trello_conflict_since=cycle_started - timedelta(minutes=5))
-        return CycleResult(outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan)
+        return CycleResult(
+            outcome, self.counter.summary(), dict(self.counter.rate_limited), the_plan,
+            lead_names=names, list_names=self.reader.list_names,
+        )  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from leadsync.clients.airtable import AirtableClient
@@ -60,6 +60,7 @@ class Reader:
     store: Store
     airtable: AirtableClient
     trello: TrelloClient
+    list_names: dict[str, str] = field(default_factory=dict)  # list id -> name, as the last read found them
 
     def status_lists(self) -> StatusLists:
         """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board; checked against the
@@ -75,6 +76,7 @@ class Reader:
             )
         with reading("Trello"):
             rows = self.trello.lists()
+        self.list_names = {str(row["id"]): str(row["name"]) for row in rows}
         if self.settings.TRELLO_LIST_IDS:
             ids = {str(row["id"]) for row in rows}
             lacking = {status: lid for status, lid in mapped.items() if lid not in ids}
