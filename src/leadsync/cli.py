@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from leadsync import logs
+from leadsync.cli_help import leadsync_version, top_help
 from leadsync.core import ConflictPolicy, LeadId, Side, keep_side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
@@ -55,12 +56,13 @@ __all__ = [
     "webhooks_unregister",
 ]
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Two-way sync between an Airtable lead tracker and a Trello board. New here? Run: leadsync demo",
+# Plain help (no Rich panels): Typer's Rich help shows every flag with a <bool> or <int> placeholder.
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=top_help())
+conflicts_app = typer.Typer(
+    help="Open conflicts first, then those a policy decided in the last 7 days; or resolve one.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
 )
-conflicts_app = typer.Typer(help="List conflicts, or resolve one.", invoke_without_command=True)
 app.add_typer(conflicts_app, name="conflicts")
 
 # Piped output is read by programs and people alike: wide enough that ids are never cut.
@@ -73,9 +75,30 @@ RECENT_CONFLICTS = timedelta(days=7)  # how far back `leadsync conflicts` shows 
 _verbosity = 0
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"leadsync {leadsync_version()}")
+        raise typer.Exit(ExitCode.OK)
+
+
 @app.callback()
 def _main(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs on stderr.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="More logs on stderr, before the command: -v each write (INFO), -vv every request (DEBUG).",
+        ),
+    ] = 0,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print leadsync's version and exit."
+        ),
+    ] = False,
 ) -> None:
     global _verbosity
     _verbosity = verbose
@@ -223,9 +246,12 @@ def poll(
 
 @conflicts_app.callback()
 def conflicts(
-    ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False
+    ctx: typer.Context,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every conflict recorded (the 200 newest).")
+    ] = False,
 ) -> None:
-    """List open conflicts first, then those a policy decided in the last 7 days (``--all``: every
+    """List open conflicts first, then those a policy decided in the last 7 days (--all: every
     conflict recorded, the 200 newest)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -280,7 +306,12 @@ def resolve(
 
 
 @app.command()
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the counts and the last cycle as JSON on stdout (no activity)."),
+    ] = False,
+) -> None:
     """Linked pairs, open conflicts, the last cycle and recent activity."""
     settings = _settings()
     with _engine(settings) as engine, exits():
@@ -369,7 +400,9 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
-webhooks_app = typer.Typer(help="Register, list or unregister both APIs' webhooks for LEADSYNC_PUBLIC_URL.")
+webhooks_app = typer.Typer(
+    help="Register, list or unregister both APIs' webhooks for LEADSYNC_PUBLIC_URL.", rich_markup_mode=None
+)
 app.add_typer(webhooks_app, name="webhooks")
 
 

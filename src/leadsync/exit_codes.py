@@ -13,7 +13,15 @@ from enum import IntEnum
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.settings import setting_source
 
-__all__ = ["EXIT_RULES", "READ_FAILED_HINT", "ExitCode", "StoreUnusable", "config_message", "error_exit"]
+__all__ = [
+    "EXIT_CODE_MEANINGS",
+    "EXIT_RULES",
+    "READ_FAILED_HINT",
+    "ExitCode",
+    "StoreUnusable",
+    "config_message",
+    "error_exit",
+]
 
 READ_FAILED_HINT = "Nothing was written; the next cycle will try again."
 
@@ -25,6 +33,15 @@ class ExitCode(IntEnum):
     RECORD_ERRORS = 1
     CONFIG = 2
     READ_FAILED = 3
+
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.RECORD_ERRORS: "the cycle finished but some records failed (or another process held the cycle lock)",
+    ExitCode.CONFIG: "configuration or usage error: the message names the variable and the fix",
+    ExitCode.READ_FAILED: "a side could not be read; nothing was written",
+}
+"""What each exit code tells, as ``leadsync --help`` lists them."""
 
 
 class StoreUnusable(StoreError):
