@@ -5,12 +5,15 @@ instead of repeating it every cycle."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from leadsync.engine.misconfigured import config_error
 from leadsync.errors import ApiError
+from leadsync.server import STATUS_STOPPED
 from tests.fixtures_sandbox import Leadsync, RunningSandbox
+from tests.fixtures_server import start_serve, wait_until
 
 SECRETS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET")
 
@@ -174,3 +177,19 @@ def test_a_list_name_mistake_is_reported_as_the_list_names_setting(
     assert "Configuration error: LEADSYNC_STATUS_LIST_NAMES: the board has no list named 'Contacted'" in told
     assert "TRELLO_LIST_IDS" not in told
     assert writes(sandbox) == []
+
+
+def test_the_servers_worker_stops_on_a_refused_token_and_health_says_why(
+    cli: Leadsync, sandbox: RunningSandbox
+) -> None:
+    served = start_serve(cli, AIRTABLE_API_KEY=WRONG["AIRTABLE_API_KEY"], sweep="1")  # a sweep a second
+    try:
+        wait_until(lambda: served.health()["status"] == STATUS_STOPPED, timeout=30)
+        health = served.health()
+        assert health["worker"]["last_error"].startswith("AIRTABLE_API_KEY: Airtable refused the token")
+        refused = len([r for r in sandbox.requests() if r["status"] == 401])
+        time.sleep(2.5)  # two more sweeps were due: none repeats the refused read
+        assert len([r for r in sandbox.requests() if r["status"] == 401]) == refused
+        assert WRONG["AIRTABLE_API_KEY"] not in served.log()
+    finally:
+        served.stop()
