@@ -411,7 +411,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(leadsync: Leadsync, person: 
     person.add_lead("Ada", status="NEW")
     run = leadsync.run("sync", "--dry-run")
     assert run.code == 0, run.stderr
-    assert "would create card 'Follow up: Ada'" in run.stdout
+    assert "would create card 'Ada' in 'NEW'" in run.stdout
     assert person.cards() == []
 
 
