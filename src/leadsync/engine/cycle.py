@@ -29,6 +29,7 @@ from leadsync.core import (
     plan,
     settle,
 )
+from leadsync.config import FlowConfig, load_flows, one_flow
 from leadsync.engine.latest import latest_winners
 from leadsync.engine.reading import Reader
 from leadsync.engine.wiring import Wiring
@@ -72,11 +73,18 @@ class Engine:
     """Clients, store and mapping for one Airtable table and one Trello board."""
 
     def __init__(
-        self, settings: Settings, *, http: httpx.Client | None = None, store: Store | None = None
+        self,
+        settings: Settings,
+        *,
+        flow: FlowConfig | None = None,
+        http: httpx.Client | None = None,
+        store: Store | None = None,
     ) -> None:
-        """Wire the clients from ``settings``; ``http`` and ``store`` are built from them unless given."""
+        """Wire the clients of ``flow`` (default: the one flow the settings define); ``http`` and
+        ``store`` are built from the settings unless given."""
         self.settings = settings
-        self.wiring = Wiring.build(settings, http=http, store=store)
+        self.flow = flow or one_flow(load_flows(settings), None)
+        self.wiring = Wiring.build(settings, self.flow, http=http, store=store)
         self.http = self.wiring.http
         self.store = self.wiring.store
         self.counter = self.wiring.counter
@@ -84,7 +92,7 @@ class Engine:
         self.trello_pacer = self.wiring.trello_pacer
         self.airtable = self.wiring.airtable
         self.trello = self.wiring.trello
-        self.reader = Reader(settings, self.store, self.airtable, self.trello)
+        self.reader = Reader(settings, self.flow, self.store, self.airtable, self.trello)
         self._mapping: StatusLists | None = None
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.trello import TrelloClient
+from leadsync.config import FlowConfig
 from leadsync.core import CardId, CycleMode, Lead, LeadId, ListId, Snapshot, StatusLists, parse_lead_id
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.settings import Settings
@@ -40,17 +41,18 @@ class Reader:
     """The reads of one Airtable table and one Trello board, with the store's pairs and cursors."""
 
     settings: Settings
+    flow: FlowConfig
     store: Store
     airtable: AirtableClient
     trello: TrelloClient
 
     def status_lists(self) -> StatusLists:
         """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board."""
-        if self.settings.TRELLO_LIST_IDS:
-            return StatusLists({k: ListId(v) for k, v in self.settings.TRELLO_LIST_IDS.items()})
+        if self.flow.list_ids:
+            return StatusLists({k: ListId(v) for k, v in self.flow.list_ids.items()})
         with reading("Trello lists"):
             lists = {row["name"]: ListId(row["id"]) for row in self.trello.lists()}
-        wanted = self.settings.list_names
+        wanted = self.flow.statuses
         missing = [name for name in wanted.values() if name not in lists]
         if missing:
             raise ConfigError(
