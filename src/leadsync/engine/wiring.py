@@ -102,9 +102,7 @@ class Wiring:
         token_key = hashlib.sha256(flow.trello_token.get_secret_value().encode()).hexdigest()[:16]
         # The window's margin over the server's absorbs the time between claiming a slot and the request's
         # arrival (a commit, a busy core): 200 ms for Airtable, whose 429 costs a 30 s penalty.
-        airtable_pacer = StorePacer(
-            store, f"airtable:{flow.base_id}", max(1, int(5 * scale)), 1.2
-        )
+        airtable_pacer = StorePacer(store, f"airtable:{flow.base_id}", max(1, int(5 * scale)), 1.2)
         trello_pacer = StorePacer(store, f"trello:{token_key}", max(1, int(100 * scale)), 10.5)
         airtable = AirtableClient(
             ApiHttp("airtable", http, settings.AIRTABLE_API_URL, pacers=[airtable_pacer],
