@@ -47,7 +47,8 @@ def test_renames_while_poll_runs_change_nothing(cli: Leadsync, team: TeamWorld) 
     try:
         deadline = time.monotonic() + 30
         while not [c for c in team.cards() if lead in c["desc"]]:
-            assert time.monotonic() < deadline and proc.poll() is None, "poll made no card"
+            assert proc.poll() is None, "poll stopped"
+            assert time.monotonic() < deadline, "poll made no card"
             time.sleep(0.2)
         card = team.card_for(lead)
         team.rename_field("Lead Status", "Stage")
