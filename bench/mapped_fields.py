@@ -102,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             cycle("due date changed in Trello", k, lambda p: [team.update_card(cards[i]["id"], due="2026-12-24T12:00:00.000Z") for i in p])
             cycle("labels changed in Airtable", k, lambda p: [team.edit_lead(i, Tags=["Hot", "Cold"]) for i in p])
             cycle("card moved in Trello", k, lambda p: [team.move_card(cards[i]["id"], "Qualified") for i in p])
-            time.sleep(61)  # past the incremental read's one-minute overlap of the edits above
-            cycle("idle cycle after a quiet minute", 0)
+            time.sleep(61)
+            # Still reads the cards of the leads leadsync wrote a minute before the last cycle began: the
+            # incremental read looks 60 s further back than its watermark.
+            cycle("idle cycle, a minute later", 0)
+            cycle("idle cycle after that", 0)
             engine.close()
             team.close()
     finally:
