@@ -17,14 +17,14 @@ from leadsync.core import (
     RecordConflict,
     UpdateBase,
     UpdateCard,
-    WriteLeadStatus,
+    WriteLead,
 )
 from leadsync.engine import CycleResult
 from leadsync.executor import trello_fields
 from leadsync.store import Store
 from leadsync.write_lines import limited
 
-_WRITES = (CreateCard, UpdateCard, WriteLeadStatus)
+_WRITES = (CreateCard, UpdateCard, WriteLead)
 
 
 def summary_table(result: CycleResult) -> Table:
@@ -106,8 +106,8 @@ def describe_op(op: object) -> str:
             f"update card {op.card_id} ({', '.join(sorted(trello_fields(op.changes)))}) for lead {op.lead_id}: "
             f"{op.reason}"
         )
-    if isinstance(op, WriteLeadStatus):
-        return f"set Status of lead {op.lead_id} to {op.status!r}: {op.reason}"
+    if isinstance(op, WriteLead):
+        return f"set {', '.join(op.changes.names())} of lead {op.lead_id}: {op.reason}"
     if isinstance(op, LinkCard):
         return f"link card {op.base.card_id} to lead {op.base.lead_id}: {op.reason}"
     if isinstance(op, RecordConflict):
@@ -131,11 +131,22 @@ def conflicts_table(conflicts: list[Conflict], names: Mapping[str, str] | None =
     """Conflicts as a table with the leads' names, open ones marked."""
     names = names or {}
     table = Table(title="Conflicts", header_style="bold")
-    for col in ("lead", "base", "Airtable", "Trello", "policy", "detected", "resolution", "record id"):
+    for col in (
+        "lead",
+        "field",
+        "base",
+        "Airtable",
+        "Trello",
+        "policy",
+        "detected",
+        "resolution",
+        "record id",
+    ):
         table.add_column(col)
     for c in conflicts:
         table.add_row(
             names.get(c.lead_id) or c.lead_id,
+            c.field,
             str(c.base_status),
             str(c.airtable_status),
             str(c.trello_status),

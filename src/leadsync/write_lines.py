@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypedDict
 
-from leadsync.core import CardChanges, CreateCard, Plan, UpdateCard, WriteKind, WriteLeadStatus
+from leadsync.core import KEEP, CardChanges, CreateCard, LeadChanges, Plan, UpdateCard, WriteKind, WriteLead
 
-__all__ = ["WriteLine", "card_change_words", "limited", "write_line", "write_lines"]
+__all__ = ["WriteLine", "card_change_words", "lead_change_words", "limited", "write_line", "write_lines"]
 
 
 class WriteLine(TypedDict):
-    """One planned or done write: ``kind`` (create, move, update, archive, status), the lead's record id,
+    """One planned or done write: ``kind`` (create, move, update, archive, status; lead: a lead's due date
+    or labels, its status too maybe), the lead's record id,
     the card's id (None for a card not made yet) and ``what`` it does, in words."""
 
     kind: str
@@ -40,11 +41,27 @@ def card_change_words(changes: CardChanges, list_names: Mapping[str, str]) -> st
         words.append("new description")
     if changes.closed is not None:
         words.append("archived" if changes.closed else "unarchived")
+    if changes.due is not KEEP:
+        words.append(f"due {changes.due}" if changes.due else "due date removed")
+    words += [f"label {label!r} added" for label in sorted(changes.add_labels)]
+    words += [f"label {label!r} removed" for label in sorted(changes.remove_labels)]
+    return ", ".join(words) or "no change"
+
+
+def lead_change_words(changes: LeadChanges) -> str:
+    """A lead's changes in words: ``Status 'QUALIFIED', due 2026-12-03, labels 'hot', 'vip'``."""
+    words = []
+    if changes.status is not None:
+        words.append(f"Status {changes.status!r}")
+    if changes.due is not KEEP:
+        words.append(f"due {changes.due}" if changes.due else "due date removed")
+    if changes.labels is not None:
+        words.append("labels " + (", ".join(map(repr, sorted(changes.labels))) or "none"))
     return ", ".join(words) or "no change"
 
 
 def write_line(
-    op: CreateCard | UpdateCard | WriteLeadStatus, lead_name: str, list_names: Mapping[str, str]
+    op: CreateCard | UpdateCard | WriteLead, lead_name: str, list_names: Mapping[str, str]
 ) -> WriteLine:
     """The line of one write; ``lead_name`` is the lead's Name (its id when it has none)."""
     who = repr(lead_name or op.lead_id)

@@ -6,11 +6,12 @@ from leadsync.core import (
     BaseUpdate,
     CardChanges,
     CardId,
+    LeadChanges,
     LeadId,
     ListId,
     UpdateCard,
     WriteKind,
-    WriteLeadStatus,
+    WriteLead,
 )
 from leadsync.write_lines import card_change_words, limited, write_line
 
@@ -35,7 +36,7 @@ def test_an_unknown_list_and_a_nameless_lead_fall_back_to_their_ids() -> None:
     assert (
         card_change_words(CardChanges(list_id=ListId("lX"), closed=True), LISTS) == "moved to 'lX', archived"
     )
-    line = write_line(WriteLeadStatus(LeadId("rec2"), "WON", BaseUpdate()), "", LISTS)
+    line = write_line(WriteLead(LeadId("rec2"), LeadChanges(status="WON"), BaseUpdate()), "", LISTS)
     assert line["what"] == "lead 'rec2': Status 'WON'"
     assert line["kind"] == "status"
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from leadsync.config import FlowConfig, load_flows, one_flow
 from leadsync.core import (
+    DUE,
     CardId,
     Conflict,
     CreateCard,
@@ -29,11 +31,12 @@ from leadsync.core import (
     StatusLists,
     UpdateCard,
     WriteKind,
-    WriteLeadStatus,
+    WriteLead,
     plan,
     settle,
 )
 from leadsync.engine.latest import latest_winners
+from leadsync.engine.mapping import FlowMapping
 from leadsync.engine.reading import Reader
 from leadsync.engine.wiring import Wiring
 from leadsync.executor import Executor, Outcome, Progress
@@ -73,7 +76,7 @@ class CycleResult:
             "created": sum(isinstance(op, CreateCard) for op in ops),
             "moved": sum(WriteKind.MOVED in op.kinds for op in cards),
             "updated": sum(WriteKind.UPDATED in op.kinds for op in cards)
-            + sum(isinstance(op, WriteLeadStatus) for op in ops),
+            + sum(isinstance(op, WriteLead) for op in ops),
             "archived": sum(WriteKind.ARCHIVED in op.kinds for op in cards),
             "conflicts": sum(isinstance(op, RecordConflict) for op in ops),
             "skipped": o.skipped,
@@ -102,11 +105,18 @@ class Engine:
     """Clients, store and mapping for one Airtable table and one Trello board."""
 
     def __init__(
-        self, settings: Settings, *, http: httpx.Client | None = None, store: Store | None = None
+        self,
+        settings: Settings,
+        *,
+        flow: FlowConfig | None = None,
+        http: httpx.Client | None = None,
+        store: Store | None = None,
     ) -> None:
-        """Wire the clients from ``settings``; ``http`` and ``store`` are built from them unless given."""
+        """Wire the clients of ``flow`` (default: the one flow the settings define); ``http`` and
+        ``store`` are built from the settings unless given."""
         self.settings = settings
-        self.wiring = Wiring.build(settings, http=http, store=store)
+        self.flow = flow or one_flow(load_flows(settings), None)
+        self.wiring = Wiring.build(settings, self.flow, http=http, store=store)
         self.http = self.wiring.http
         self.store = self.wiring.store
         self.counter = self.wiring.counter
@@ -114,18 +124,20 @@ class Engine:
         self.trello_pacer = self.wiring.trello_pacer
         self.airtable = self.wiring.airtable
         self.trello = self.wiring.trello
-        self.reader = Reader(settings, self.store, self.airtable, self.trello)
-        self._mapping: StatusLists | None = None
+        self.reader = Reader(settings, self.flow, self.store, self.airtable, self.trello)
+        self.flow_mapping = FlowMapping(self.flow, self.store, self.airtable, self.trello, self.reader)
 
     def close(self) -> None:
         """Close the HTTP client and the store."""
         self.wiring.close()
 
     def mapping(self) -> StatusLists:
-        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board (read once)."""
-        if self._mapping is None:
-            self._mapping = self.reader.status_lists()
-        return self._mapping
+        """Status -> list id (from TRELLO_LIST_IDS, else by list name on the board, read once), the
+        statuses that get no card, and the options' board labels; the table is resolved first when no
+        cycle did yet."""
+        if self.flow_mapping.table is None:
+            self.flow_mapping.refresh_table()
+        return self.flow_mapping.lists()
 
     def member_id(self) -> str:
         """leadsync's own Trello member (its actions are echoes of its own writes)."""
@@ -142,7 +154,7 @@ class Engine:
         return self.reader.targets(lead_ids, card_ids, prefetched)
 
     def latest_winners(self, conflicts: Sequence[Conflict], snapshot: Snapshot) -> dict[LeadId, Side]:
-        """For each of these status conflicts, the side whose status changed last (``latest`` policy)."""
+        """For each of these conflicts (all of one field), the side that changed it last (``latest``)."""
         return latest_winners(
             conflicts, snapshot, store=self.store, airtable=self.airtable, trello=self.trello
         )
@@ -164,6 +176,7 @@ class Engine:
         started = time.monotonic()
         calls_before, limited_before = self.counter.summary(), dict(self.counter.rate_limited)
         with self.store.lock("cycle", wait=lock_wait):
+            self.flow_mapping.refresh_table()  # every cycle: renames, deletions and type changes seen
             mapping = self.mapping()
             cursors: SyncStateChanges = {}
             if targets is not None and self.store.sync_state().last_full_scan is not None:
@@ -208,17 +221,21 @@ class Engine:
         cycle_started = datetime.now(UTC)
         pairs = self.store.pairs()  # once per cycle: 100,000 pairs take seconds to load
         intents = self.store.intents()
+        open_conflicts = self.store.open_conflicts()
         planned = plan(
-            snapshot, pairs, mapping, self.settings.LEADSYNC_CONFLICT_POLICY,
+            snapshot, pairs, mapping, self.flow.policy,
             intents=intents,
-            open_conflicts={c.lead_id for c in self.store.open_conflicts()},
+            open_conflicts={c.lead_id for c in open_conflicts if c.field == "status"},
+            open_due_conflicts={c.lead_id for c in open_conflicts if c.field == DUE},
         )  # fmt: skip
         # Only the conflicts the ``latest`` policy decides by timestamps cost requests.
-        winners = self.latest_winners([entry.conflict for entry in planned.unsettled], snapshot)
-        the_plan = settle(planned, winners, mapping)
+        waiting = [entry.conflict for entry in planned.unsettled]
+        winners = self.latest_winners([c for c in waiting if c.field == "status"], snapshot)
+        due_winners = self.latest_winners([c for c in waiting if c.field == DUE], snapshot)
+        the_plan = settle(planned, winners, mapping, due_winners=due_winners)
         names: dict[
             str, str
-        ] = {  # the names of the leads written, for people to read (a deleted lead's from its base)
+        ] = {  # the names of the leads written, for people (a deleted lead's from its base)
             op.lead_id: lead.name if (lead := snapshot.leads.get(op.lead_id)) else pairs[op.lead_id].name
             for op in the_plan.writes
             if op.lead_id in snapshot.leads or op.lead_id in pairs
@@ -234,6 +251,7 @@ class Engine:
             self.airtable,
             self.trello,
             progress=progress(len(the_plan.writes)) if progress else None,
+            labels=self.flow_mapping.labels,
             list_names=self.reader.list_names,
             lead_names=names,
         )

@@ -46,6 +46,7 @@ _TRELLO_BOARD_FIX = (
 )
 
 _AIRTABLE_TABLE_PATH = re.compile(r"/v0/(app[^/]+)/([^/]+)")
+_AIRTABLE_META_PATH = re.compile(r"/v0/meta/bases/(app[^/]+)")  # the base's schema (its tables and fields)
 _TRELLO_BOARD_PATH = re.compile(r"/1/boards/([^/]+)")
 
 
@@ -67,7 +68,8 @@ def _error_type(body: str) -> str:
 
 def _airtable(exc: ApiError) -> ConfigError | None:
     where = _AIRTABLE_TABLE_PATH.match(exc.path)
-    base = where.group(1) if where else "the base"
+    meta = _AIRTABLE_META_PATH.match(exc.path)
+    base = where.group(1) if where else meta.group(1) if meta else "the base"
     if exc.status == 401:
         return ConfigError(
             "AIRTABLE_API_KEY",
@@ -88,6 +90,8 @@ def _airtable(exc: ApiError) -> ConfigError | None:
                 f"base {base} has no table named {table!r}",
                 "Set it to the table's name as shown in Airtable (mind the case and spaces) or its 'tbl...' id",
             )
+        return ConfigError("AIRTABLE_BASE_ID", f"Airtable has no base {base}", _AIRTABLE_ACCESS_FIX)
+    if exc.status == 404 and meta is not None:
         return ConfigError("AIRTABLE_BASE_ID", f"Airtable has no base {base}", _AIRTABLE_ACCESS_FIX)
     return None
 

@@ -9,24 +9,15 @@ side.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.trello import TrelloClient
-from leadsync.core import (
-    DEFAULT_STATUSES,
-    CardId,
-    CycleMode,
-    Lead,
-    LeadId,
-    ListId,
-    Snapshot,
-    StatusLists,
-    parse_lead_id,
-)
+from leadsync.config import FlowConfig
+from leadsync.core import CardId, CycleMode, Lead, LeadId, ListId, Snapshot, StatusLists, parse_lead_id
 from leadsync.engine.misconfigured import config_error
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.settings import Settings
@@ -57,51 +48,63 @@ class Reader:
     """The reads of one Airtable table and one Trello board, with the store's pairs and cursors."""
 
     settings: Settings
+    flow: FlowConfig
     store: Store
     airtable: AirtableClient
     trello: TrelloClient
     list_names: dict[str, str] = field(default_factory=dict)  # list id -> name, as the last read found them
 
-    def status_lists(self) -> StatusLists:
-        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board; checked against the
-        board's lists (one read) and the statuses, so that a mistake stops the cycle before any write."""
-        mapped = self.settings.TRELLO_LIST_IDS or self.settings.list_names
-        variable = "TRELLO_LIST_IDS" if self.settings.TRELLO_LIST_IDS else "LEADSYNC_STATUS_LIST_NAMES"
-        unknown = [key for key in mapped if key not in DEFAULT_STATUSES]
-        if unknown:
-            raise ConfigError(
-                variable,
-                f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not a status",
-                f"Use the Status options as keys: {', '.join(DEFAULT_STATUSES)} (mind the case)",
-            )
+    def status_lists(self, remembered: Mapping[str, str] | None = None) -> StatusLists:
+        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board; a list renamed since
+        it was last found (``remembered``: status -> list id) is still found by its id. Checked against
+        the statuses and the board's open lists (one read), so that a mistake stops before any write."""
+        list_ids = self.flow.list_ids
+        if list_ids:
+            unknown = [key for key in list_ids if key not in self.flow.statuses]
+            if unknown:
+                raise ConfigError(
+                    "TRELLO_LIST_IDS",
+                    f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not a status",
+                    f"Use the Status options as keys: {', '.join(self.flow.statuses)} (mind the case)",
+                )
         with reading("Trello"):
             rows = self.trello.lists()
         self.list_names = {str(row["id"]): str(row["name"]) for row in rows}
-        if self.settings.TRELLO_LIST_IDS:
-            ids = {str(row["id"]) for row in rows}
-            lacking = {status: lid for status, lid in mapped.items() if lid not in ids}
+        if list_ids:
+            lacking = {status: lid for status, lid in list_ids.items() if lid not in self.list_names}
             if lacking:
                 raise ConfigError(
-                    variable,
+                    "TRELLO_LIST_IDS",
                     "the board has no open list with the id of "
                     + ", ".join(f"{status} ({lid})" for status, lid in lacking.items()),
                     "Copy the ids from the board's lists (GET /1/boards/<board>/lists), or unset TRELLO_LIST_IDS "
                     "to find the lists by name",
                 )
-            return StatusLists({k: ListId(v) for k, v in mapped.items()})
+            return StatusLists({k: ListId(v) for k, v in list_ids.items()})
         lists = {str(row["name"]): ListId(str(row["id"])) for row in rows}
-        missing = [name for name in mapped.values() if name not in lists]
+        remembered = remembered or {}
+        found: dict[str, ListId] = {}
+        missing: list[str] = []
+        for status, name in self.flow.statuses.items():
+            if name in lists:
+                found[status] = lists[name]
+            elif remembered.get(status) in self.list_names:
+                found[status] = ListId(remembered[status])
+            else:
+                missing.append(name)
         if missing:
             raise ConfigError(
-                variable,
+                f"{self.flow.source} [flow {self.flow.name!r}] statuses"
+                if self.flow.from_file
+                else "LEADSYNC_STATUS_LIST_NAMES",
                 f"the board has no list named {', '.join(map(repr, missing))}"
                 f" (its lists: {', '.join(map(repr, lists)) or 'none'})",
                 "Create the lists on the board, or map each status to a list's exact name"
-                if self.settings.LEADSYNC_STATUS_LIST_NAMES
+                if self.flow.from_file or self.settings.LEADSYNC_STATUS_LIST_NAMES
                 else "Create one list per status on the board, or map statuses to your lists' names with "
                 "LEADSYNC_STATUS_LIST_NAMES",
             )
-        return StatusLists({status: lists[name] for status, name in mapped.items()})
+        return StatusLists(found)
 
     def member_id(self) -> str:
         """leadsync's own Trello member (its actions are echoes of its own writes)."""

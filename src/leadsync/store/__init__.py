@@ -18,6 +18,7 @@ from leadsync.store.journal import ActivityRecord, CycleRecord, JournalStore
 from leadsync.store.locks import LockStore
 from leadsync.store.pairs import CompletedCreate, PairStore
 from leadsync.store.rates import RateStore
+from leadsync.store.remembered import RememberedIdStore
 from leadsync.store.schema import DEFAULT_FLOW
 from leadsync.store.sync_state import SyncState, SyncStateChanges, SyncStateStore
 
@@ -32,5 +33,5 @@ __all__ = [
 ]
 
 
-class Store(PairStore, ConflictStore, SyncStateStore, JournalStore, RateStore, LockStore):
+class Store(PairStore, ConflictStore, SyncStateStore, JournalStore, RateStore, LockStore, RememberedIdStore):
     """The state store. Open with :meth:`open`; safe to share between threads of one process."""
