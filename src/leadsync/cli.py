@@ -22,6 +22,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from leadsync import logs
@@ -235,7 +236,9 @@ def poll(
                     if result.plan.writes or result.outcome.reports or result.outcome.failures:
                         print_result(out, result)  # the table and the lines only when something changed
                 except ReadFailed as exc:
-                    err.print(f"[bold red]Read failed[/]: {exc}. Nothing was written; retrying next cycle.")
+                    err.print(
+                        f"[bold red]Read failed[/]: {escape(str(exc))}. Nothing was written; retrying next cycle."
+                    )
                 except LockBusy:
                     err.print("[yellow]another process is running a cycle; skipping this one[/]")
                 stop.wait(interval)

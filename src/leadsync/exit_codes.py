@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
+from rich.markup import escape
+
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.settings import setting_source
 
@@ -51,7 +53,7 @@ class StoreUnusable(StoreError):
 def config_message(exc: LeadsyncError) -> str:
     """A configuration error's message, and where each variable named came from when that was the
     environment: its value there hides whatever ``.env`` says, which is what the person may be reading."""
-    message = f"[bold red]Configuration error[/]: {exc}"
+    message = f"[bold red]Configuration error[/]: {escape(str(exc))}"
     names = str(getattr(exc, "variable", "")).split("/")
     from_env = [name for name in names if setting_source(name) == "the environment"]
     if from_env:
@@ -71,20 +73,20 @@ EXIT_RULES: tuple[ExitRule, ...] = (
         StoreUnusable,
         ExitCode.CONFIG,
         lambda exc: (
-            f"[bold red]Configuration error[/]: LEADSYNC_DATABASE_URL: the state store can't be opened ({exc})"
+            f"[bold red]Configuration error[/]: LEADSYNC_DATABASE_URL: the state store can't be opened ({escape(str(exc))})"
         ),
     ),
     (
         ReadFailed,
         ExitCode.READ_FAILED,
-        lambda exc: f"[bold red]Read failed[/]: {exc}. {READ_FAILED_HINT}",
+        lambda exc: f"[bold red]Read failed[/]: {escape(str(exc))}. {READ_FAILED_HINT}",
     ),
     (
         LockBusy,
         ExitCode.RECORD_ERRORS,
         lambda _: "[yellow]Another leadsync process is running a cycle on this store; try again shortly.[/]",
     ),
-    (StoreError, ExitCode.CONFIG, lambda exc: f"[bold red]State store error[/]: {exc}"),
+    (StoreError, ExitCode.CONFIG, lambda exc: f"[bold red]State store error[/]: {escape(str(exc))}"),
 )
 
 
@@ -94,4 +96,4 @@ def error_exit(exc: LeadsyncError) -> tuple[ExitCode, str]:
     for kind, code, message in EXIT_RULES:
         if isinstance(exc, kind):
             return code, message(exc)
-    return ExitCode.RECORD_ERRORS, f"[bold red]Failed[/]: {exc}"
+    return ExitCode.RECORD_ERRORS, f"[bold red]Failed[/]: {escape(str(exc))}"

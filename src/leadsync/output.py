@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadsync.core import (
@@ -83,11 +84,11 @@ def print_result(console: Console, result: CycleResult, *, most: int = 10) -> No
     for report in result.outcome.reports:
         who = result.lead_names.get(report.lead_id or "", "")
         console.print(
-            f"  [yellow]{report.kind}[/]: {report.reason} (lead {repr(who) + ' ' if who else ''}"
+            f"  [yellow]{report.kind}[/]: {escape(report.reason)} (lead {repr(who) + ' ' if who else ''}"
             f"{report.lead_id or '-'}, card {report.card_id or '-'})"
         )
     for failure in result.outcome.failures:
-        console.print(f"  [red]error[/]: {failure}")
+        console.print(f"  [red]error[/]: {escape(failure)}")
 
 
 def cycle_line(result: CycleResult, at: datetime) -> str:

@@ -37,6 +37,7 @@ from leadsync.core import (
 )
 from leadsync.engine.latest import latest_winners
 from leadsync.engine.mapping import FlowMapping
+from leadsync.engine.misconfigured import in_flow_terms
 from leadsync.engine.reading import Reader
 from leadsync.engine.wiring import Wiring
 from leadsync.executor import Executor, Outcome, Progress
@@ -175,7 +176,7 @@ class Engine:
         """
         started = time.monotonic()
         calls_before, limited_before = self.counter.summary(), dict(self.counter.rate_limited)
-        with self.store.lock("cycle", wait=lock_wait):
+        with in_flow_terms(self.flow), self.store.lock("cycle", wait=lock_wait):
             self.flow_mapping.refresh_table()  # every cycle: renames, deletions and type changes seen
             mapping = self.mapping()
             cursors: SyncStateChanges = {}

@@ -20,11 +20,26 @@ No message quotes the response body or a credential: only ids and names the pers
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote
 
+from leadsync.config import FlowConfig
 from leadsync.errors import ApiError, ConfigError
 
-__all__ = ["config_error"]
+__all__ = ["config_error", "in_flow_terms"]
+
+# What a flow of the mapping file calls what the environment's variables name.
+_FILE_KEYS = {
+    "AIRTABLE_BASE_ID": "airtable.base",
+    "AIRTABLE_LEADS_TABLE_NAME": "airtable.table",
+    "TRELLO_BOARD_ID": "trello.board",
+}
+_TOKEN_ROLES = {
+    "AIRTABLE_API_KEY": "airtable_token",
+    "TRELLO_API_KEY": "trello_key",
+    "TRELLO_TOKEN": "trello_token",
+}
 
 _AIRTABLE_PAT_HOWTO = (
     "Check the token at https://airtable.com/create/tokens (a personal access token starts with 'pat'), "
@@ -124,3 +139,26 @@ def _trello(exc: ApiError) -> ConfigError | None:
     if board is not None and (exc.status == 404 or (exc.status == 400 and body == "invalid id")):
         return ConfigError("TRELLO_BOARD_ID", f"Trello has no board {board.group(1)}", _TRELLO_BOARD_FIX)
     return None
+
+
+@contextmanager
+def in_flow_terms(flow: FlowConfig) -> Iterator[None]:
+    """A configuration error inside names what the person edits for ``flow``: a mapping file's key
+    (``leadsync.toml [flow 'acme'] airtable.base``) and the flow's own token variables, rather than the
+    environment's ``AIRTABLE_BASE_ID`` or ``AIRTABLE_API_KEY``."""
+    try:
+        yield
+    except ConfigError as exc:
+        parts = exc.variable.split("/")
+        named = [_named_in(flow, part) for part in parts]
+        if named == parts:
+            raise
+        raise ConfigError("/".join(named), exc.problem, exc.fix) from exc
+
+
+def _named_in(flow: FlowConfig, variable: str) -> str:
+    if variable in _TOKEN_ROLES:
+        return flow.token_variables.get(_TOKEN_ROLES[variable], variable)
+    if variable in _FILE_KEYS and flow.from_file:
+        return f"{flow.source} [flow {flow.name!r}] {_FILE_KEYS[variable]}"
+    return variable
