@@ -17,7 +17,7 @@ from leadsync.errors import ConfigError
 
 __all__ = ["Asker", "Interactive", "Unattended"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class Asker(Protocol):
@@ -29,7 +29,7 @@ class Asker(Protocol):
         """A token, typed without echo; ``default`` is the one already set."""
         ...
 
-    def choose(self, label: str, options: Sequence[tuple[T, str]], default: T | None, *, variable: str) -> T:
+    def choose(self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str) -> _T:
         """One of ``options`` (value, what to show)."""
         ...
 
@@ -56,7 +56,7 @@ class Unattended:
             )
         return default
 
-    def choose(self, label: str, options: Sequence[tuple[T, str]], default: T | None, *, variable: str) -> T:
+    def choose(self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str) -> _T:
         """The default, else the only option, else a ConfigError naming the variable that chooses."""
         if default is not None:
             return default
@@ -94,7 +94,7 @@ class Interactive:
             if value:
                 return value
 
-    def choose(self, label: str, options: Sequence[tuple[T, str]], default: T | None, *, variable: str) -> T:
+    def choose(self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str) -> _T:
         """A number from a numbered list; Enter takes the default."""
         self.console.print(f"[bold]{label}[/]:")
         start = 1

@@ -35,6 +35,7 @@ CLOCK_SKEW_WARN = 5.0
 
 Status = Literal["pass", "warn", "fail"]
 _TOKENS_PAGE = "https://airtable.com/create/tokens"
+_STORE_FIX = "Point LEADSYNC_DATABASE_URL at a place this user can write: " + FIXES["LEADSYNC_DATABASE_URL"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def run_doctor(env_file: Path, flow_name: str | None) -> tuple[list[Check], list
         _store_and_webhooks(report, apis, flow, settings, board_id, resolved)
     finally:
         apis.close()
+    if settings.LEADSYNC_PUBLIC_URL:
+        _public_url(report, settings.LEADSYNC_PUBLIC_URL)
     _clock(report, apis)
     return report, settings.secrets() + flow.secrets()
 
@@ -314,9 +317,7 @@ def _store_and_webhooks(
     try:
         store = Store.open(settings.LEADSYNC_DATABASE_URL)
     except (LeadsyncError, OSError) as exc:
-        report.fail(
-            "state store", f"LEADSYNC_DATABASE_URL: can't be opened ({exc})", FIXES["LEADSYNC_DATABASE_URL"]
-        )
+        report.fail("state store", f"LEADSYNC_DATABASE_URL: can't be opened ({exc})", _STORE_FIX)
         return
     try:
         try:
@@ -325,7 +326,7 @@ def _store_and_webhooks(
             report.fail(
                 "state store",
                 f"LEADSYNC_DATABASE_URL: opened but not writable ({exc})",
-                FIXES["LEADSYNC_DATABASE_URL"],
+                _STORE_FIX,
             )
             return
         report.ok("state store", f"{store.url} is reachable and writable")
@@ -363,8 +364,6 @@ def _webhooks(
             )
         else:
             report.ok("webhooks", "every webhook the store registered exists")
-    if settings.LEADSYNC_PUBLIC_URL:
-        _public_url(report, settings.LEADSYNC_PUBLIC_URL)
 
 
 def _public_url(report: _Report, url: str) -> None:
