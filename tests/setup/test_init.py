@@ -134,3 +134,14 @@ def test_init_prints_no_secret(empty: Setup) -> None:
     assert run.code == 0
     for secret in empty.secrets():
         assert secret not in run.output
+
+
+def test_init_names_a_field_whose_type_leadsync_cannot_use_and_exits_2(provisioned: Setup) -> None:
+    table = provisioned.state.airtable.tables[provisioned.state.airtable.table_id]
+    status = next(f for f in table.fields.values() if f.name == "Status")
+    status.type, status.options = "checkbox", {"color": "greenBright", "icon": "check"}
+    run = provisioned.run("init", "--yes", with_settings=True)
+    assert run.code == 2
+    assert "Airtable field 'Status': maps status to 'Status', a checkbox field" in run.stderr
+    assert "singleLineText or singleSelect" in run.stderr
+    assert "Change the field's type in Airtable" in run.stderr

@@ -29,7 +29,9 @@ class Asker(Protocol):
         """A token, typed without echo; ``default`` is the one already set."""
         ...
 
-    def choose(self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str) -> _T:
+    def choose(
+        self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str
+    ) -> _T:
         """One of ``options`` (value, what to show)."""
         ...
 
@@ -56,7 +58,9 @@ class Unattended:
             )
         return default
 
-    def choose(self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str) -> _T:
+    def choose(
+        self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str
+    ) -> _T:
         """The default, else the only option, else a ConfigError naming the variable that chooses."""
         if default is not None:
             return default
@@ -94,7 +98,9 @@ class Interactive:
             if value:
                 return value
 
-    def choose(self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str) -> _T:
+    def choose(
+        self, label: str, options: Sequence[tuple[_T, str]], default: _T | None, *, variable: str
+    ) -> _T:
         """A number from a numbered list; Enter takes the default."""
         self.console.print(f"[bold]{label}[/]:")
         start = 1

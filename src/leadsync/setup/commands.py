@@ -8,11 +8,13 @@ console that masks the tokens given.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from dotenv import dotenv_values
 from rich.console import Console
 from rich.markup import escape
 
@@ -84,7 +86,7 @@ def init(
     """Set up the Airtable table, the Trello board and lists, and write .env (secrets, mode 0600) and
     leadsync.toml. Asks for each answer; --yes asks nothing. Running it again changes nothing that is right."""
     out = _console()
-    secrets = [s for s in (airtable_token, trello_key, trello_token) if s]
+    secrets = [s for s in (airtable_token, trello_key, trello_token) if s] + _known_secrets(Path(".env"))
     if not yes and not sys.stdin.isatty():
         _console(stderr=True).print(
             "[bold red]Configuration error[/]: init asks questions and no terminal is attached. "
@@ -144,6 +146,14 @@ def _line(check: Check) -> str:
     if check.fix and check.status != "pass":
         text += f"\n       fix: {escape(check.fix)}"
     return text
+
+
+def _known_secrets(env_file: Path) -> list[str]:
+    """The credentials already set in the environment or ``.env``: no message may show them either."""
+    values = dict(dotenv_values(env_file)) if env_file.is_file() else {}
+    values.update(os.environ)
+    names = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET", "WEBHOOK_SECRET")
+    return [v for name in names if (v := values.get(name))]
 
 
 def _masked(text: str, secrets: list[str]) -> str:

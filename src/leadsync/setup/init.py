@@ -27,7 +27,7 @@ from dotenv import dotenv_values
 from pydantic import SecretStr
 from rich.markup import escape
 
-from leadsync.clients.airtable_schema import resolve_table
+from leadsync.clients.airtable_schema import ROLE_TYPES, resolve_table
 from leadsync.config import FlowConfig
 from leadsync.config.mapping_file import (
     AirtableSection,
@@ -251,11 +251,17 @@ def _complete_table(
 ) -> None:
     found = gaps(table, mapping, statuses)
     for role, info in found.wrong_types:
-        where = f"[flow.fields] {role}" if run.flow else f"the {role} field"
-        run.report.problems.append(ConfigError(
-            where, f"names {info.name!r}, a {info.type} field, which {role} can't use",
-            f"Change its type in Airtable ({role}: see the README's mapping file section), or map {role} to another field",
-        ))  # fmt: skip
+        where = f"{run.options.config_file} fields.{role}" if run.flow else f"Airtable field {info.name!r}"
+        needs = " or ".join(sorted(ROLE_TYPES.get(role) or ())) or "another"
+        if info.type == "missing":  # a 'fld...' id no field has: only a person can say which field it was
+            problem, fix = (
+                f"names the field id {info.id}, which table {table['name']!r} lacks",
+                "Map the role to a field's name or current id",
+            )
+        else:
+            problem = f"maps {role} to {info.name!r}, a {info.type} field; {role} needs a {needs} field"
+            fix = "Change the field's type in Airtable's UI (the API can't), or map the role to another field in leadsync.toml"
+        run.report.problems.append(ConfigError(where, problem, fix))
         run.say(f"  cannot use field {info.name!r} ({info.type}) for {role}")
     for role, config in found.fields:
         if run.ask.confirm(
