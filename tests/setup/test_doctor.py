@@ -132,3 +132,12 @@ def test_doctor_without_settings_names_the_variable(tmp_path: Path, empty: Setup
     run = empty.run("doctor")
     assert run.code == 2
     assert "AIRTABLE_" in run.stdout or "TRELLO_" in run.stdout
+
+
+def test_doctor_names_a_list_ids_key_that_is_no_status(provisioned: Setup) -> None:
+    ids = json.loads(provisioned.settings["TRELLO_LIST_IDS"])
+    ids["New"] = ids.pop("NEW")
+    run = provisioned.run("doctor", with_settings=True, TRELLO_LIST_IDS=json.dumps(ids))
+    assert run.code == 2, run.output
+    assert "TRELLO_LIST_IDS key 'New' is no status" in run.stdout
+    assert "status 'NEW' has no list id" in run.stdout

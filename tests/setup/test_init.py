@@ -145,3 +145,47 @@ def test_init_names_a_field_whose_type_leadsync_cannot_use_and_exits_2(provision
     assert "Airtable field 'Status': maps status to 'Status', a checkbox field" in run.stderr
     assert "singleLineText or singleSelect" in run.stderr
     assert "Change the field's type in Airtable" in run.stderr
+
+
+def test_init_creates_the_due_and_labels_fields_a_mapping_names(empty: Setup) -> None:
+    s = empty.settings
+    (empty.workdir / "leadsync.toml").write_text(
+        f"""[[flow]]
+name = "default"
+
+[flow.airtable]
+base = "{s["AIRTABLE_BASE_ID"]}"
+table = "Prospects"
+
+[flow.trello]
+board = "{s["TRELLO_BOARD_ID"]}"
+
+[flow.fields]
+name = "Full Name"
+status = "Stage"
+due = "Follow-up date"
+labels = "Tags"
+
+[flow.statuses]
+"New" = "To call"
+"Won" = "Won"
+"""
+    )
+    run = empty.run("init", "--yes", with_settings=True)
+    assert run.code == 0, run.output
+    table = next(t for t in empty.state.airtable.tables.values() if t.name == "Prospects")
+    fields = {f.name: f.type for f in table.fields.values()}
+    assert fields == {
+        "Full Name": "singleLineText",
+        "Email": "email",
+        "Stage": "singleSelect",
+        "Source": "singleLineText",
+        "Follow-up date": "date",
+        "Tags": "multipleSelects",
+    }
+    assert next(iter(table.fields.values())).id == table.primary_field_id  # the name field is the primary one
+    lists = [row.name for row in empty.state.trello.lists_of(empty.state.trello.board_id)]
+    assert lists == ["To call", "Won"]
+    doctor = empty.run("doctor")
+    assert doctor.code == 0, doctor.output
+    assert "ok   Trello labels" in doctor.stdout

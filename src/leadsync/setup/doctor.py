@@ -77,7 +77,7 @@ def run_doctor(env_file: Path, flow_name: str | None) -> tuple[list[Check], list
     try:
         flow = one_flow(load_flows(settings, env_file), flow_name)
     except ConfigError as exc:
-        report.config("mapping", exc)
+        report.config("settings", exc)
         return report, settings.secrets()
     report.ok("settings", f"flow {flow.name!r} from {flow.source}")
     apis = SetupApis.build(
@@ -274,9 +274,11 @@ def _lists(report: _Report, apis: SetupApis, flow: FlowConfig, board_id: str) ->
         ids = {str(x["id"]) for x in lists}
         absent = {s: i for s, i in flow.list_ids.items() if i not in ids}
         unmapped = [s for s in flow.statuses if s not in flow.list_ids]
-        if absent or unmapped:
+        strangers = [s for s in flow.list_ids if s not in flow.statuses]
+        if absent or unmapped or strangers:
             detail = "; ".join(
                 [f"TRELLO_LIST_IDS names {i!r} for {s!r}, a list the board lacks" for s, i in absent.items()]
+                + [f"TRELLO_LIST_IDS key {s!r} is no status" for s in strangers]
                 + [f"status {s!r} has no list id" for s in unmapped]
             )
             report.fail("Trello lists", detail, FIXES["TRELLO_LIST_IDS"])
