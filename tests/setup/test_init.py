@@ -189,3 +189,18 @@ labels = "Tags"
     doctor = empty.run("doctor")
     assert doctor.code == 0, doctor.output
     assert "ok   Trello labels" in doctor.stdout
+
+
+def test_init_with_an_api_url_where_nothing_answers_names_the_variable(empty: Setup) -> None:
+    run = empty.run("init", "--yes", with_settings=True, AIRTABLE_API_URL="http://127.0.0.1:9")
+    assert run.code == 2, run.output
+    assert "AIRTABLE_API_URL: nothing answers at http://127.0.0.1:9" in run.stderr
+    assert not (empty.workdir / ".env").exists()
+
+
+def test_init_refuses_a_token_pasted_with_a_line_break(empty: Setup) -> None:
+    token = empty.settings["TRELLO_TOKEN"]
+    run = empty.run("init", "--yes", "--trello-token", token[:20] + "\n" + token[20:], with_settings=True)
+    assert run.code == 2, run.output
+    assert "TRELLO_TOKEN: holds a line break" in run.stderr
+    assert empty.settings["TRELLO_TOKEN"][:20] not in run.output

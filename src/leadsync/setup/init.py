@@ -37,8 +37,8 @@ from leadsync.config.mapping_file import (
     load_mapping_file,
 )
 from leadsync.core import ConflictPolicy
-from leadsync.errors import ConfigError, Unauthorized
-from leadsync.settings import FIXES
+from leadsync.errors import ConfigError, TransportFailed, Unauthorized
+from leadsync.settings import FIXES, clean_secret
 from leadsync.setup.apis import SetupApis
 from leadsync.setup.asking import Asker
 from leadsync.setup.files import merge_env, render_mapping, write_if_changed
@@ -123,23 +123,31 @@ def run_init(options: InitOptions, ask: Asker) -> InitReport:
     t_var = flow.trello.token_env if flow else "TRELLO_TOKEN"
     airtable_url = options.airtable_url or known.get("AIRTABLE_API_URL") or DEFAULT_AIRTABLE_URL
     trello_url = options.trello_url or known.get("TRELLO_API_URL") or DEFAULT_TRELLO_URL
-    a_token = ask.secret(
-        "Airtable personal access token", options.airtable_token or known.get(a_var),
-        variable=a_var, fix=FIXES["AIRTABLE_API_KEY"] + " (add schema.bases:write for init)",
-    )  # fmt: skip
-    key = ask.secret(
-        "Trello API key", options.trello_key or known.get(k_var), variable=k_var, fix=FIXES["TRELLO_API_KEY"]
+    a_token = _secret(ask, "Airtable personal access token", options.airtable_token or known.get(a_var), a_var,
+                      FIXES["AIRTABLE_API_KEY"] + " (add schema.bases:write for init)")  # fmt: skip
+    key = _secret(
+        ask, "Trello API key", options.trello_key or known.get(k_var), k_var, FIXES["TRELLO_API_KEY"]
     )
-    token = ask.secret(
-        "Trello token", options.trello_token or known.get(t_var), variable=t_var, fix=FIXES["TRELLO_TOKEN"]
+    token = _secret(
+        ask, "Trello token", options.trello_token or known.get(t_var), t_var, FIXES["TRELLO_TOKEN"]
     )
     apis = SetupApis.build(
         airtable_url=airtable_url.rstrip("/"), trello_url=trello_url.rstrip("/"), airtable_token=a_token,
-        trello_key=key, trello_token=token, rate_scale=options.rate_scale,
+        trello_key=key, trello_token=token, rate_scale=_rate_scale(options, known),
     )  # fmt: skip
     try:
-        base_id, table = _airtable(run, apis, a_var)
-        board = _trello(run, apis, k_var, t_var)
+        try:
+            base_id, table = _airtable(run, apis, a_var)
+        except TransportFailed as exc:
+            raise ConfigError(
+                "AIRTABLE_API_URL", f"nothing answers at {airtable_url} ({exc})", FIXES["AIRTABLE_API_URL"]
+            ) from None
+        try:
+            board = _trello(run, apis, k_var, t_var)
+        except TransportFailed as exc:
+            raise ConfigError(
+                "TRELLO_API_URL", f"nothing answers at {trello_url} ({exc})", FIXES["TRELLO_API_URL"]
+            ) from None
     finally:
         apis.close()
     section = FlowSection(
@@ -159,6 +167,27 @@ def run_init(options: InitOptions, ask: Asker) -> InitReport:
     if run.report.problems:
         raise run.report.problems[0]
     return run.report
+
+
+def _secret(ask: Asker, label: str, given: str | None, variable: str, fix: str) -> str:
+    """A credential asked (or taken) and checked as every command checks it: no space or line break."""
+    value = ask.secret(label, given, variable=variable, fix=fix)
+    try:
+        cleaned: str = clean_secret(
+            value, name=variable if variable in FIXES else "AIRTABLE_API_KEY", required=True
+        )
+    except ValueError as exc:
+        raise ConfigError(variable, str(exc), fix) from None
+    return cleaned
+
+
+def _rate_scale(options: InitOptions, known: Mapping[str, str]) -> float:
+    """LEADSYNC_RATE_LIMIT_SCALE when it is a positive number (a sandbox prints it), else the option's."""
+    try:
+        scale = float(known.get("LEADSYNC_RATE_LIMIT_SCALE", options.rate_scale))
+    except ValueError:
+        return options.rate_scale
+    return scale if scale > 0 else options.rate_scale
 
 
 def _env_fields() -> Any:
