@@ -79,6 +79,10 @@ def _drop_write_scope(ready: Setup) -> None:
     ready.state.airtable.scopes["leadsync"].discard("data.records:write")
 
 
+def _drop_schema_scope(ready: Setup) -> None:
+    ready.state.airtable.scopes["leadsync"].discard("schema.bases:read")
+
+
 def _unwritable_store(ready: Setup) -> None:
     (ready.workdir / "not-a-directory").write_text("a file where the store's directory should be\n")
     ready.extra["LEADSYNC_DATABASE_URL"] = f"sqlite:///{ready.workdir / 'not-a-directory' / 'state.db'}"
@@ -92,6 +96,7 @@ BREAKAGES: dict[str, tuple[Callable[[Setup], None], dict[str, str], list[str]]] 
     "missing list": (_rename_list, {}, ["no list 'QUALIFIED'", "leadsync init"]),
     "unknown option": (_add_an_option, {}, ["'WON'", "maps to no list", "[flow.statuses]"]),
     "missing scope": (_drop_write_scope, {}, ["data.records:write", "airtable.com/create/tokens"]),
+    "missing schema scope": (_drop_schema_scope, {}, ["lacks the scope schema.bases:read", "airtable.com/create/tokens"]),
     "store unwritable": (_unwritable_store, {}, ["state store", "LEADSYNC_DATABASE_URL", "sqlite:///"]),
     "webhook missing": (_forget_a_webhook, {}, ["Trello webhook 5f0000000000000000000001", "leadsync webhooks register"]),
 }  # fmt: skip

@@ -9,7 +9,9 @@ Airtable (https://airtable.com/developers/web/api/):
   never lists its scopes (``get-user-id-scopes``: "Only returned if accessing via an OAuth access
   token"). A missing scope is a 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND`` (``errors``), so scopes
   are probed: a read for each read scope, and an empty write for ``data.records:write``, which a token
-  with the scope sees refused as an invalid request (422) and one without it as a 403.
+  with the scope sees refused as an invalid request (422) and one without it as a 403. That Airtable
+  checks the scope before the body is UNVERIFIED (no documented example); it is the order every
+  documented error of a write follows (401, then 403, then 422).
 - ``GET /v0/meta/bases`` (``list-bases``) pages 1000 bases with an ``offset``.
 - ``POST /v0/meta/bases/{baseId}/tables`` (``create-table``): the first field is the primary one.
 - ``POST .../tables/{tableId}/fields`` (``create-field``). A select's choices cannot be added by
