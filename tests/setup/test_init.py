@@ -204,3 +204,10 @@ def test_init_refuses_a_token_pasted_with_a_line_break(empty: Setup) -> None:
     assert run.code == 2, run.output
     assert "TRELLO_TOKEN: holds a line break" in run.stderr
     assert empty.settings["TRELLO_TOKEN"][:20] not in run.output
+
+
+def test_init_writes_the_mapping_file_leadsync_config_names(empty: Setup) -> None:
+    run = empty.run("init", "--yes", with_settings=True, LEADSYNC_CONFIG="conf/sales.toml")
+    assert run.code == 0, run.output
+    assert (empty.workdir / "conf" / "sales.toml").is_file()
+    assert not (empty.workdir / "leadsync.toml").exists()

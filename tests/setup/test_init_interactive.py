@@ -33,7 +33,7 @@ def test_a_person_answers_init_at_its_prompts_and_gets_a_working_setup(empty: Se
         child.expect(r"Create the table 'Leads' with the fields .*\? \[Y/n\]: ")
         child.sendline("y")
         child.expect("created Airtable table 'Leads'")
-        child.expect(r"1\. Lead Tasks .*\(current\)")  # the board named like the one init would make
+        child.expect(r"1\. Lead Tasks .*\(default\)")  # the board named like the one init would make
         child.expect(r"Number \(1-2\) \[1\]: ")
         child.sendline("")
         for name in ("NEW", "CONTACTED", "QUALIFIED", "LOST"):

@@ -105,7 +105,7 @@ class Interactive:
         self.console.print(f"[bold]{label}[/]:")
         start = 1
         for i, (value, shown) in enumerate(options, start=1):
-            mark = "  (current)" if value == default else ""
+            mark = "  (default)" if value == default else ""
             self.console.print(f"  {i}. {shown}{mark}")
             if value == default:
                 start = i

@@ -96,6 +96,7 @@ def write_if_changed(path: Path, text: str, *, private: bool = False) -> bool:
         path.chmod(PRIVATE_MODE)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE if private else 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -116,6 +116,8 @@ class _Run:
 def run_init(options: InitOptions, ask: Asker) -> InitReport:
     """Set everything up as the module's docstring says; raises ConfigError for what only a person can fix."""
     known = _known(options.env_file)
+    if known.get("LEADSYNC_CONFIG") and options.config_file == Path("leadsync.toml"):
+        options.config_file = Path(known["LEADSYNC_CONFIG"])  # the mapping file every command reads
     mapping, flow = _existing(options)
     run = _Run(options, ask, known, flow)
     a_var = flow.airtable.token_env if flow else "AIRTABLE_API_KEY"
@@ -373,6 +375,16 @@ def _trello(run: _Run, apis: SetupApis, k_var: str, t_var: str) -> str:
 def _write_files(
     run: _Run, mapping: MappingFile | None, section: FlowSection, secrets: dict[str, str]
 ) -> None:
+    try:
+        _write(run, mapping, section, secrets)
+    except OSError as exc:
+        raise ConfigError(
+            str(exc.filename or run.options.config_file), f"can't be written ({exc.strerror})",
+            "Run init in a directory you can write (or point LEADSYNC_CONFIG elsewhere)",
+        ) from None  # fmt: skip
+
+
+def _write(run: _Run, mapping: MappingFile | None, section: FlowSection, secrets: dict[str, str]) -> None:
     options = run.options
     existing = options.env_file.read_text(encoding="utf-8") if options.env_file.is_file() else ""
     if write_if_changed(options.env_file, merge_env(existing, secrets), private=True):
