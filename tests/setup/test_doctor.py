@@ -146,3 +146,11 @@ def test_doctor_names_a_list_ids_key_that_is_no_status(provisioned: Setup) -> No
     assert run.code == 2, run.output
     assert "TRELLO_LIST_IDS key 'New' is no status" in run.stdout
     assert "status 'NEW' has no list id" in run.stdout
+
+
+def test_doctor_checks_the_public_url_answers_health(ready: Setup) -> None:
+    run = ready.run("doctor", LEADSYNC_PUBLIC_URL="http://127.0.0.1:9")
+    assert run.code == 2, run.output
+    assert "LEADSYNC_PUBLIC_URL: http://127.0.0.1:9/health can't be reached" in run.stdout
+    assert "LEADSYNC_PUBLIC_URL is set but no webhook is registered" in run.stdout
+    assert "leadsync serve" in run.stdout
