@@ -71,11 +71,7 @@ def merge_fields(
 ) -> FieldWrites:
     """The due and labels merges of a live pair; ``latest`` is the later side of a due conflict."""
     lead, card, base = state.lead, state.card, state.base
-    if (
-        lead.due == card.due == base.due
-        and lists.label_by_option is None
-        and not state.due_conflict_open
-    ):
+    if lead.due == card.due == base.due and lists.label_by_option is None and not state.due_conflict_open:
         return _NOTHING  # the common case, of every pair of every cycle: no allocation
     due = _merge_due(state, policy, latest, draft)
     labels = _merge_labels(state, lists)
