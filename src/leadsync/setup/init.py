@@ -255,7 +255,7 @@ def _airtable(run: _Run, apis: SetupApis, a_var: str) -> tuple[str, str]:
         _create_table(run, apis, base_id, table_ref, mapping, statuses)
     else:
         _complete_table(run, apis, base_id, table, mapping, statuses)
-    _verify(run, apis, base_id, table_ref, mapping, a_var)
+    _verify(run, apis, base_id, table_ref, mapping, statuses)
     return base_id, table_ref
 
 
@@ -309,7 +309,7 @@ def _complete_table(
         run.say(f"  table {table['name']!r}: every mapped field and status option is there")
 
 
-def _verify(run: _Run, apis: SetupApis, base_id: str, table: str, mapping: Any, a_var: str) -> None:
+def _verify(run: _Run, apis: SetupApis, base_id: str, table: str, mapping: Any, statuses: list[str]) -> None:
     """The sync's own resolution of the table must now succeed (or name what a person must fix)."""
     if run.report.problems:
         return
@@ -317,6 +317,7 @@ def _verify(run: _Run, apis: SetupApis, base_id: str, table: str, mapping: Any, 
         name="init", policy=ConflictPolicy.LATEST,
         base_id=base_id, table=table, board="0" * 24, airtable_token=SecretStr(""), trello_key=SecretStr(""),
         trello_token=SecretStr(""), fields=mapping, block=(), source="leadsync init",
+        statuses={status: status for status in statuses},
     )  # fmt: skip
     try:
         resolve_table(apis.airtable.schema(base_id), flow)
