@@ -207,6 +207,9 @@ def test_a_due_date_edit_wins_unless_a_recorded_conflict_kept_the_other_side(
     w.apply(p)
     for lid, (card_id, lead_due, card_due) in expected.items():
         assert (w.leads[lid].due, w.cards[card_id].due) == (lead_due, card_due), lid
+    left_open = {lid for lid, c in recorded.items() if c.winner is None}
+    assert w.open_due_conflicts == left_open, "a due conflict left to a person is not open"
+    assert not left_open or policy is ConflictPolicy.MANUAL
     again = w.plan(policy, winners_for(w))
     for op in again.ops:
         lid = op.base.lead_id if isinstance(op, LinkCard) else op.lead_id
