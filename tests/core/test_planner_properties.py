@@ -1,210 +1,92 @@
-"""Property tests of the pure planner (the CanopyCheck analogue): generated bases, edits on both sides,
-plans applied to an in-memory world as if every write succeeded, then planned again."""
+"""Property tests of the pure planner (the CanopyCheck analogue): generated bases, edits on both sides of
+every mapped field (status, due date, labels, the card's text), plans applied to an in-memory world as if
+every write succeeded, then planned again. The worlds are in :mod:`tests.core.worlds`."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadsync.core import (
-    Card,
-    CardId,
+    DUE,
+    KEEP,
+    BaseUpdate,
     ConflictPolicy,
     CreateCard,
-    Lead,
-    LeadId,
     LinkCard,
-    ListId,
-    MergeBase,
-    Plan,
     RecordConflict,
-    ResolveConflict,
     Side,
     Snapshot,
-    StatusLists,
     UpdateBase,
     UpdateCard,
     WriteLead,
-    card_title,
     parse_lead_id,
     plan,
-    render_block,
     settle,
 )
-
-STATUSES = ["NEW", "CONTACTED", "QUALIFIED", "LOST"]
-MAPPING = StatusLists({s: ListId(f"{i:024x}") for i, s in enumerate(STATUSES, start=1)})
-UNMAPPED_LIST = ListId("f" * 24)
-_ids = itertools.count(1)
-
-
-def lead_id(n: int) -> LeadId:
-    return LeadId(f"rec{n:014d}")
-
-
-def new_card_id() -> CardId:
-    return CardId(f"{0x60000000 + next(_ids):08x}{next(_ids):016x}")
-
-
-@dataclass
-class World:
-    leads: dict[LeadId, Lead] = field(default_factory=dict)
-    cards: dict[CardId, Card] = field(default_factory=dict)
-    pairs: dict[LeadId, MergeBase] = field(default_factory=dict)
-    open_conflicts: set[LeadId] = field(default_factory=set)
-
-    def snapshot(self) -> Snapshot:
-        return Snapshot(dict(self.leads), dict(self.cards))
-
-    def plan(self, policy: ConflictPolicy, winners: dict[LeadId, Side] | None = None) -> Plan:
-        planned = plan(self.snapshot(), self.pairs, MAPPING, policy, open_conflicts=self.open_conflicts)
-        return settle(planned, winners or {}, MAPPING)
-
-    def apply(self, p: Plan) -> None:
-        """Pretend every operation succeeded, in the executor's order."""
-        order = (
-            LinkCard,
-            RecordConflict,
-            ResolveConflict,
-            UpdateBase,
-            CreateCard,
-            UpdateCard,
-            WriteLead,
-        )
-        for kind in order:
-            for op in p.ops:
-                if isinstance(op, kind):
-                    self._apply(op)
-
-    def _apply(self, op: Any) -> None:
-        if isinstance(op, LinkCard):
-            self.pairs[op.base.lead_id] = op.base
-        elif isinstance(op, RecordConflict):
-            if op.conflict.winner is None:
-                self.open_conflicts.add(op.lead_id)
-        elif isinstance(op, ResolveConflict):
-            self.open_conflicts.discard(op.lead_id)
-        elif isinstance(op, UpdateBase):
-            self.pairs[op.lead_id] = op.updates.applied_to(self.pairs[op.lead_id])
-        elif isinstance(op, CreateCard):
-            cid = new_card_id()
-            self.cards[cid] = Card(cid, op.name, op.desc, op.list_id)
-            self.pairs[op.lead_id] = replace(op.base, card_id=cid)
-        elif isinstance(op, UpdateCard):
-            card = self.cards[op.card_id]
-            ch = op.changes
-            self.cards[op.card_id] = replace(
-                card,
-                name=card.name if ch.title is None else ch.title,
-                desc=card.desc if ch.description is None else ch.description,
-                list_id=card.list_id if ch.list_id is None else ch.list_id,
-                closed=card.closed if ch.closed is None else ch.closed,
-            )
-            self.pairs[op.lead_id] = op.base_updates.applied_to(self.pairs[op.lead_id])
-        elif isinstance(op, WriteLead):
-            self.leads[op.lead_id] = replace(self.leads[op.lead_id], status=op.status)
-            self.pairs[op.lead_id] = op.base_updates.applied_to(self.pairs[op.lead_id])
-
-
-names = st.text(alphabet="abcXYZ é'{}\\\n", min_size=0, max_size=8)
-status_st = st.sampled_from([*STATUSES, None, "NURTURE"])
-
-
-@st.composite
-def worlds(draw: st.DrawFn) -> World:
-    """A synced world (every pair agreeing with its base), then random edits on both sides."""
-    w = World()
-    n = draw(st.integers(0, 8))
-    for i in range(n):
-        lid = lead_id(i)
-        status = draw(st.sampled_from(STATUSES[:3]))
-        lead = Lead(lid, draw(names), draw(names), status, draw(names))
-        w.leads[lid] = lead
-        if draw(st.booleans()):
-            cid = new_card_id()
-            w.cards[cid] = Card(
-                cid, card_title(lead.name), "notes\n\n" + render_block(lead), MAPPING.list_by_status[status]
-            )
-            w.pairs[lid] = MergeBase(lid, cid, status, lead.name, lead.email, lead.source)
-    # Edits on both sides.
-    for lid in list(w.leads):
-        what = draw(st.sampled_from(["none", "status", "name", "email", "delete", "blank"]))
-        lead = w.leads[lid]
-        if what == "status":
-            w.leads[lid] = replace(lead, status=draw(status_st))
-        elif what == "name":
-            w.leads[lid] = replace(lead, name=draw(names))
-        elif what == "email":
-            w.leads[lid] = replace(lead, email=draw(names))
-        elif what == "delete":
-            del w.leads[lid]
-        elif what == "blank":
-            w.leads[lid] = replace(lead, status=None)
-    for cid in list(w.cards):
-        what = draw(st.sampled_from(["none", "move", "rename", "archive", "delete", "unmapped", "claim"]))
-        card = w.cards[cid]
-        if what == "move":
-            w.cards[cid] = replace(card, list_id=MAPPING.list_by_status[draw(st.sampled_from(STATUSES))])
-        elif what == "rename":
-            w.cards[cid] = replace(card, name=draw(names) or "x")
-        elif what == "archive":
-            w.cards[cid] = replace(card, closed=True)
-        elif what == "delete":
-            del w.cards[cid]
-        elif what == "unmapped":
-            w.cards[cid] = replace(card, list_id=UNMAPPED_LIST)
-        elif what == "claim" and n:
-            w.cards[cid] = replace(card, desc=f"Lead ID: {lead_id(draw(st.integers(0, n - 1)))}")
-    # New leads, and stray cards that claim leads (seed-made cards, duplicates).
-    for j in range(draw(st.integers(0, 3))):
-        lid = lead_id(100 + j)
-        w.leads[lid] = Lead(lid, draw(names), draw(names), draw(status_st), "")
-    for _ in range(draw(st.integers(0, 3))):
-        target = lead_id(draw(st.sampled_from([*range(n), 100, 101, 555])))
-        cid = new_card_id()
-        w.cards[cid] = Card(
-            cid,
-            "Follow up: someone",
-            f"Lead ID: {target}",
-            MAPPING.list_by_status[draw(st.sampled_from(STATUSES))],
-            closed=draw(st.booleans()),
-        )
-    return w
-
-
-def conflicting_leads(w: World) -> list[LeadId]:
-    """The leads whose status changed on both sides to different values (what ``latest`` settles)."""
-    return [
-        entry.conflict.lead_id
-        for entry in plan(w.snapshot(), w.pairs, MAPPING, ConflictPolicy.LATEST).unsettled
-    ]
-
-
-def winners_for(w: World) -> dict[LeadId, Side]:
-    return {lid: Side.TRELLO if int(lid[3:]) % 2 else Side.AIRTABLE for lid in conflicting_leads(w)}
-
+from tests.core.worlds import (
+    MAPPING,
+    World,
+    base_before,
+    conflicting_leads,
+    kept_by,
+    live,
+    unknown_is_none,
+    winners_for,
+    worlds,
+)
 
 policies = st.sampled_from(list(ConflictPolicy))
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_MAPPED_FIELDS_ONLY = BaseUpdate()
+
+
+def _agreement_only(w: World, op: UpdateBase) -> None:
+    """A second cycle may only record in the base what both sides already agree on."""
+    u = op.updates
+    others = replace(u, status=KEEP, due=KEEP, labels=None)
+    assert others == _MAPPED_FIELDS_ONLY, f"a second cycle changed more than agreement: {op}"
+    base = w.pairs[op.lead_id]
+    pair = live(w, base)
+    assert pair is not None, op
+    lead, card = pair
+    if u.status is not KEEP:
+        assert lead.status == MAPPING.status_for(card.list_id) == u.status, op
+    if u.due is not KEEP:
+        assert lead.due == card.due == u.due, op
+    if u.labels is not None:
+        assert lead.labels == w.options_of(card) == u.labels, op
 
 
 @FAST
 @given(worlds(), policies)
-def test_a_plan_converges_in_one_cycle_and_a_second_plan_does_nothing(
+def test_a_plan_converges_in_one_cycle_and_a_second_plan_writes_nothing(
     w: World, policy: ConflictPolicy
 ) -> None:
     w.apply(w.plan(policy, winners_for(w)))
     again = w.plan(policy, winners_for(w))
-    assert again.ops == (), again.ops
+    assert again.writes == (), again.writes
+    for op in again.ops:
+        assert isinstance(op, UpdateBase), f"a second cycle did more than record agreement: {op}"
+        _agreement_only(w, op)
+    w.apply(again)
+    third = w.plan(policy, winners_for(w))
+    assert third.ops == (), third.ops
 
 
 @FAST
 @given(worlds(), policies)
-def test_no_lead_ever_gets_two_cards(w: World, policy: ConflictPolicy) -> None:
+def test_planning_twice_gives_the_same_plan(w: World, policy: ConflictPolicy) -> None:
+    assert w.unsettled(policy) == w.unsettled(policy)
+    winners = winners_for(w)
+    assert w.plan(policy, winners) == w.plan(policy, winners)
+
+
+@FAST
+@given(worlds(), policies)
+def test_no_lead_ever_gets_two_cards_nor_an_option_two_labels(w: World, policy: ConflictPolicy) -> None:
     p = w.plan(policy, winners_for(w))
     creates = [op.lead_id for op in p.ops if isinstance(op, CreateCard)]
     assert len(creates) == len(set(creates))
@@ -213,37 +95,165 @@ def test_no_lead_ever_gets_two_cards(w: World, policy: ConflictPolicy) -> None:
     for lid in creates:
         assert lid not in w.pairs
         assert lid not in claimed, "a lead claimed by an existing card must be adopted, not given a new card"
+    known = dict(w.label_map or {})
     w.apply(p)
     linked = [b.card_id for b in w.pairs.values()]
     assert len(linked) == len(set(linked)), "a card is linked to two leads"
+    labels = w.label_map or {}
+    assert all(labels[o] == lid for o, lid in known.items()), "an option's label was replaced"
+    assert len(set(labels.values())) == len(labels), "two options share a label"
 
 
 @FAST
 @given(worlds(), policies)
-def test_after_a_cycle_every_live_pair_agrees_on_status_unless_a_conflict_is_open(
+def test_after_a_cycle_every_live_pair_agrees_on_every_field_unless_a_conflict_is_open(
     w: World, policy: ConflictPolicy
 ) -> None:
     w.apply(w.plan(policy, winners_for(w)))
     for lid, base in w.pairs.items():
-        lead, card = w.leads.get(lid), w.cards.get(base.card_id)
-        if lead is None or card is None or card.closed or lid in w.open_conflicts:
+        pair = live(w, base)
+        if pair is None or base.lead_deleted:
             continue
+        lead, card = pair
+        if w.label_map is not None:
+            assert lead.labels == w.options_of(card), f"labels of {lid} differ"
+        if lid not in w.open_due_conflicts:
+            assert lead.due == card.due == base.due, f"due dates of {lid} differ"
         card_status = MAPPING.status_for(card.list_id)
-        if lead.status is None or card_status is None or MAPPING.list_for(lead.status) is None:
+        if lid in w.open_conflicts or lead.status is None or card_status is None:
             continue
-        assert lead.status == card_status == base.status
+        if MAPPING.list_for(lead.status) is not None:
+            assert lead.status == card_status == base.status
 
 
 @FAST
 @given(worlds())
-def test_manual_policy_never_writes_a_conflicting_status(w: World) -> None:
-    conflicts = set(conflicting_leads(w))
+def test_manual_policy_never_writes_a_conflicting_status_or_due_date(w: World) -> None:
+    conflicts, due_conflicts = set(conflicting_leads(w)), set(conflicting_leads(w, DUE))
     p = w.plan(ConflictPolicy.MANUAL)
     for op in p.ops:
         if isinstance(op, WriteLead):
-            assert op.lead_id not in conflicts
+            assert op.lead_id not in conflicts or op.changes.status is None
+            assert op.lead_id not in due_conflicts or op.changes.due is KEEP
         if isinstance(op, UpdateCard):
             assert op.lead_id not in conflicts or op.changes.list_id is None
+            assert op.lead_id not in due_conflicts or op.changes.due is KEEP
+
+
+@FAST
+@given(worlds(), policies)
+def test_an_edit_of_the_labels_on_either_side_survives(w: World, policy: ConflictPolicy) -> None:
+    """Labels merge per option and never conflict: an option added on one side (and so not removed on
+    the other) ends on both sides, one removed on either side ends on neither, and a card's labels
+    that map to no option are never removed."""
+    p = w.plan(policy, winners_for(w))
+    expected = {}
+    for lid in w.leads:
+        base = base_before(w, p, lid)
+        pair = None if base is None or base.lead_deleted else live(w, base)
+        if base is None or pair is None or w.label_map is None:
+            continue
+        lead, card = pair
+        a, t, b = lead.labels, w.options_of(card), base.labels
+        stray = card.label_ids - set(w.label_map.values())
+        expected[lid] = (base.card_id, (a - b) | (t - b), (b - a) | (b - t), stray)
+    w.apply(p)
+    for lid, (card_id, added, removed, stray) in expected.items():
+        lead, card = w.leads[lid], w.cards[card_id]
+        for side, options in (("lead", lead.labels), ("card", w.options_of(card))):
+            assert added <= options, f"{lid}: an option added was lost on the {side}"
+            assert not removed & options, f"{lid}: an option removed is back on the {side}"
+        assert stray <= card.label_ids, f"{lid}: the person's own labels were removed from the card"
+        assert card.label_ids <= stray | set((w.label_map or {}).values()), f"{lid}: a stray label added"
+
+
+@FAST
+@given(worlds(), policies)
+def test_a_due_date_edit_wins_unless_a_recorded_conflict_kept_the_other_side(
+    w: World, policy: ConflictPolicy
+) -> None:
+    """One-sided changes of the due date win; both sides changed to different dates is a conflict of
+    its own, recorded with the policy's winner; under ``manual`` both sides stay as they are, the
+    conflict open, and the next cycle writes nothing for that pair while it stays open."""
+    winners = winners_for(w)
+    p = w.plan(policy, winners)
+    recorded = {
+        op.lead_id: op.conflict for op in p.ops if isinstance(op, RecordConflict) and op.conflict.field == DUE
+    }
+    expected = {}
+    for lid in w.leads:
+        base = base_before(w, p, lid)
+        pair = None if base is None or base.lead_deleted else live(w, base)
+        if base is None or pair is None:
+            assert lid not in recorded
+            continue
+        lead, card = pair
+        a, t, b = lead.due, card.due, base.due
+        if a == t or (a != b) != (t != b):
+            assert lid not in recorded, f"a due conflict recorded for {lid} without one"
+            expected[lid] = (base.card_id, a if a != b else t, a if a != b else t)
+            continue
+        conflict = recorded.get(lid)
+        assert conflict is not None, f"both sides of {lid} changed its due date and no conflict is recorded"
+        assert (conflict.base_status, conflict.airtable_status, conflict.trello_status) == (
+            unknown_is_none(b),
+            a,
+            t,
+        )
+        winner = kept_by(policy, winners[1], lid)
+        assert conflict.winner == winner
+        kept = {Side.AIRTABLE: (a, a), Side.TRELLO: (t, t), None: (a, t)}[winner]
+        expected[lid] = (base.card_id, *kept)
+    w.apply(p)
+    for lid, (card_id, lead_due, card_due) in expected.items():
+        assert (w.leads[lid].due, w.cards[card_id].due) == (lead_due, card_due), lid
+    left_open = {lid for lid, c in recorded.items() if c.winner is None}
+    assert w.open_due_conflicts == left_open, "a due conflict left to a person is not open"
+    assert not left_open or policy is ConflictPolicy.MANUAL
+    again = w.plan(policy, winners_for(w))
+    for op in again.ops:
+        lid = op.base.lead_id if isinstance(op, LinkCard) else op.lead_id
+        if lid in w.open_due_conflicts:
+            assert isinstance(op, UpdateBase), f"{op} while the due conflict of {lid} is open"
+            assert op.updates.due is KEEP
+
+
+@FAST
+@given(worlds(), policies)
+def test_a_status_edit_wins_unless_a_recorded_conflict_kept_the_other_side(
+    w: World, policy: ConflictPolicy
+) -> None:
+    """The status as the due date: a one-sided change wins, both sides changed differently is a
+    recorded conflict with the policy's winner (pairs whose status or list maps to nothing are left
+    alone and reported)."""
+    winners = winners_for(w)
+    p = w.plan(policy, winners)
+    recorded = {
+        op.lead_id: op.conflict for op in p.ops if isinstance(op, RecordConflict) and op.conflict.field != DUE
+    }
+    expected = {}
+    for lid in w.leads:
+        base = base_before(w, p, lid)
+        pair = None if base is None or base.lead_deleted else live(w, base)
+        if base is None or pair is None:
+            continue
+        lead, card = pair
+        a, t, b = lead.status, MAPPING.status_for(card.list_id), base.status
+        if a is None or t is None or MAPPING.list_for(a) is None:
+            assert lid not in recorded
+            continue
+        if a == t or (a != b) != (t != b):
+            assert lid not in recorded, f"a status conflict recorded for {lid} without one"
+            expected[lid] = (base.card_id, a if a != b else t, a if a != b else t)
+            continue
+        conflict = recorded[lid]
+        winner = kept_by(policy, winners[0], lid)
+        assert conflict.winner == winner
+        expected[lid] = (base.card_id, *{Side.AIRTABLE: (a, a), Side.TRELLO: (t, t), None: (a, t)}[winner])
+    w.apply(p)
+    for lid, (card_id, lead_status, card_status) in expected.items():
+        card = w.cards[card_id]
+        assert (w.leads[lid].status, MAPPING.status_for(card.list_id)) == (lead_status, card_status), lid
 
 
 @FAST
@@ -264,18 +274,20 @@ def test_nothing_is_ever_deleted_and_archived_cards_are_never_recreated(
 def test_the_plan_does_not_depend_on_the_order_the_sides_were_read_in(
     w: World, policy: ConflictPolicy
 ) -> None:
-    winners = winners_for(w)
-    forward = w.plan(policy, winners)
+    status_winners, due_winners = winners_for(w)
+    forward = w.plan(policy, (status_winners, due_winners))
     reversed_snapshot = Snapshot(dict(reversed(list(w.leads.items()))), dict(reversed(list(w.cards.items()))))
     backward = settle(
         plan(
             reversed_snapshot,
             dict(reversed(list(w.pairs.items()))),
-            MAPPING,
+            w.lists(),
             policy,
             open_conflicts=w.open_conflicts,
+            open_due_conflicts=w.open_due_conflicts,
         ),
-        winners,
-        MAPPING,
+        status_winners,
+        w.lists(),
+        due_winners=due_winners,
     )
     assert set(map(repr, forward.ops)) == set(map(repr, backward.ops))

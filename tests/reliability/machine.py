@@ -1,7 +1,7 @@
 """The rule-based state machine (Hypothesis) over the real engine and the in-process sandbox.
 
 Rules: a person adds leads and cards, and edits, renames, re-statuses, moves, archives, un-archives and
-deletes them; leadsync runs incremental, full and webhook-driven (targeted) cycles, with faults armed in
+deletes them, and sets due dates and labels (tags) on both sides; leadsync runs incremental, full and webhook-driven (targeted) cycles, with faults armed in
 the sandbox (429, 5xx, hangs past the client's timeout, dropped connections, writes applied whose
 response is lost), edits made by the person between its writes, and a crash after a drawn number of
 writes; the state store can be lost. After every step the store's invariants hold; at the end, after
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from leadsync.core import ConflictPolicy
+from tests.reliability.fields import DUE_DATES, OWN_LABEL, TAGS
 from tests.reliability.world import STATS, STATUSES, UNMAPPED_LIST, UNMAPPED_STATUS, World
 
 NASTY = [
@@ -53,6 +54,9 @@ statuses = st.sampled_from([*STATUSES, None, UNMAPPED_STATUS])
 lists = st.sampled_from([*STATUSES, UNMAPPED_LIST])
 index = st.integers(0, 50)
 lead_specs = st.tuples(texts, texts, new_statuses, texts)
+due_dates = st.sampled_from(DUE_DATES)
+tags = st.frozensets(st.sampled_from(TAGS))
+card_tags = st.frozensets(st.sampled_from([*TAGS, OWN_LABEL]))
 
 edits = st.one_of(
     st.tuples(st.just("lead_status"), index, statuses),
@@ -65,6 +69,10 @@ edits = st.one_of(
     st.tuples(st.just("card_note"), index, notes),
     st.tuples(st.just("card_archive"), index, st.booleans()),
     st.tuples(st.just("card_delete"), index, st.none()),
+    st.tuples(st.just("lead_due"), index, due_dates),
+    st.tuples(st.just("lead_labels"), index, tags),
+    st.tuples(st.just("card_due"), index, due_dates),
+    st.tuples(st.just("card_labels"), index, card_tags),
 )
 during = st.lists(st.builds(lambda at, e: (at, *e), st.integers(1, 4), edits), max_size=2)
 faults = st.lists(
@@ -126,6 +134,15 @@ class SyncMachine(RuleBasedStateMachine):
         self._step()
         for kind, i, value in changes:
             self.w.edit(kind, i, value)
+        self.healthy = True
+
+    @precondition(lambda self: self.world is not None and bool(self.world.observer.pairs()))
+    @rule(what=st.sampled_from(["status", "due", "labels"]), i=index, pick=index)
+    def two_people_edit_one_pair(self, what: str, i: int, pick: int) -> None:
+        """Two people edit one field of a linked pair, one in each tracker, each to another value than
+        the one agreed (a conflict for the status and the due date; labels merge per tag)."""
+        self._step()
+        self.w.both_sides(what, i, pick)
         self.healthy = True
 
     @rule(

@@ -58,6 +58,19 @@ from tests.reliability.engines import (
     sandbox,
     writes,
 )
+from tests.reliability.fields import (
+    DUE_DATES,
+    DUE_FIELD,
+    OWN_LABEL,
+    TAGS,
+    TAGS_FIELD,
+    Edit,
+    LabelEdits,
+    card_due,
+    last_word_kept,
+    prepare,
+    presence_changes,
+)
 
 STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "LOST")
 UNMAPPED_STATUS = "NURTURE"  # a Status the person adds in Airtable that maps to no list
@@ -74,17 +87,13 @@ STATS: Counter[str] = Counter()
 
 
 @dataclass
-class Edit:
-    clock: int
-    value: Any
-
-
-@dataclass
 class LeadModel:
     id: LeadId
     status: list[Edit] = field(default_factory=list)  # the person's Status values, creation first
     renamed: list[int] = field(default_factory=list)  # clocks of the person's changes of Name
     deleted_at: int | None = None
+    due: list[Edit] = field(default_factory=list)  # the person's Follow-up dates
+    labels: LabelEdits = field(default_factory=dict)  # per tag: the person's adding (True) or removing it
 
 
 @dataclass
@@ -98,6 +107,8 @@ class CardModel:
     closed: list[Edit] = field(default_factory=list)
     deleted_at: int | None = None
     deleted_linked_in: int | None = None  # the store generation that linked it when it was deleted
+    due: list[Edit] = field(default_factory=list)  # the due dates the person set (as dates)
+    labels: LabelEdits = field(default_factory=dict)  # per tag (or the person's own label), as on leads
 
 
 @dataclass
@@ -179,17 +190,24 @@ class World:
         self.server, self.state = sandbox(seed)
         self.dir = Path(tempfile.mkdtemp(prefix="leadsync-machine-"))
         self.generation = 0
-        self.settings = self._settings()
         self.hand = Hand(self.state.settings())
+        self.config = self.dir / "leadsync.toml"
+        prepare(self.hand.p.client, self.state, self.config, policy)
+        self.settings = self._settings()
         self.clock = 0
         self.leads: dict[LeadId, LeadModel] = {}
         self.cards: dict[CardId, CardModel] = {}
         self.bases: dict[LeadId, list[Edit]] = {}  # base statuses seen, and when
+        self.base_dues: dict[LeadId, list[Edit]] = {}  # base due dates seen, and when
+        self.base_labels: dict[tuple[LeadId, str], list[Edit]] = {}  # per tag: in the base or not
         self.conflicts: dict[LeadId, list[Edit]] = {}  # conflicts seen (value: the record), and when
         self._conflicts_seen: set[tuple[int, int]] = set()
         self.store_lost_at: list[int] = []
         self.linked_cards: set[CardId] = set()
         self.linked_at: dict[CardId, int] = {}  # when a card was first seen linked
+        # The start of the cycle that linked a card, per store generation (the labels of an adopted pair
+        # are the union of both sides': the person's label edits before it are not judged one by one).
+        self.link_cycle: dict[tuple[int, CardId], int] = {}
         self.stale_blocks: set[CardId] = set()  # cards whose block the person overwrote with an older one
         self.trace: list[tuple[str, int, int, int, int, int, int]] = []  # what each cycle did
         self._lock = threading.RLock()
@@ -223,6 +241,7 @@ class World:
             self.dir / f"state-{self.generation}.db",
             LEADSYNC_CONFLICT_POLICY=self.policy.value,
             LEADSYNC_MAX_RETRY_SECONDS=5,
+            LEADSYNC_CONFIG=str(self.config),
             **overrides,
         )
 
@@ -254,14 +273,34 @@ class World:
                 str(cells.get(fid["Email"]) or ""),
                 str(status) if status else None,
                 str(cells.get(fid["Source"]) or ""),
+                due=card_due(cells.get(fid[DUE_FIELD])),
+                labels=frozenset(cells.get(fid[TAGS_FIELD]) or ()),
             )
         return out
 
     def actual_cards(self) -> dict[CardId, Card]:
         return {
-            CardId(c.id): Card(CardId(c.id), c.name, c.desc, ListId(c.id_list), c.closed)
+            CardId(c.id): Card(
+                CardId(c.id),
+                c.name,
+                c.desc,
+                ListId(c.id_list),
+                c.closed,
+                card_due(c.due),
+                frozenset(c.id_labels),
+            )
             for c in list(self.state.trello.cards.values())
         }
+
+    def board_labels(self) -> dict[str, str]:
+        """Label id -> name, for the board's labels."""
+        board = self.state.trello.board_id
+        return {label.id: label.name for label in list(self.state.trello.labels_of(board))}
+
+    def card_labels(self, card: Card) -> frozenset[str]:
+        """The names of a card's labels (tags, and the person's own)."""
+        names = self.board_labels()
+        return frozenset(names[lid] for lid in card.label_ids if lid in names)
 
     def card_model(self, card: Card) -> CardModel:
         """The model of a card, made when it is first seen (leadsync's cards appear during cycles)."""
@@ -317,10 +356,41 @@ class World:
                 if cards:
                     self._edit_card(kind, cards[index % len(cards)], value, during)
 
+    def both_sides(self, what: str, index: int, pick: int) -> None:
+        """``what`` (status, due or labels) of a linked pair (picked by ``index``) set to two different
+        values on its two sides, neither the one its base holds (picked by ``pick``)."""
+        with self._lock:
+            leads, cards = self.actual_leads(), self.actual_cards()
+            pairs = [
+                (lead_id, cards[b.card_id], b)
+                for lead_id, b in sorted(self.observer.pairs().items(), key=lambda p: self._order(p[0]))
+                if lead_id in leads and b.card_id in cards
+            ]
+            if not pairs:
+                return
+            lead_id, card, base = pairs[index % len(pairs)]
+            if what == "labels":
+                subsets = [frozenset(t for i, t in enumerate(TAGS) if n >> i & 1) for n in range(8)]
+                self._edit_lead("lead_labels", lead_id, subsets[pick % 8], False)
+                self._edit_card("card_labels", card, subsets[(pick // 8) % 8], False)
+                return
+            values: list[Any] = list(DUE_DATES if what == "due" else STATUSES)
+            agreed = base.due if what == "due" else base.status
+            values = [v for v in values if v != agreed]
+            a, t = values[pick % len(values)], values[(pick + 1) % len(values)]
+            self._edit_lead(f"lead_{what}", lead_id, a, False)
+            self._edit_card("card_due" if what == "due" else "card_move", card, t, False)
+
+    def _order(self, lead_id: LeadId) -> int:
+        """A lead's place in the order of creation (not its id: see :meth:`live_leads`)."""
+        return list(self.leads).index(lead_id) if lead_id in self.leads else -1
+
     def _record(self, key: tuple[str, str], entries: list[Edit], value: Any, during: bool) -> None:
         entry = Edit(self.tick(), value)
         entries.append(entry)
         STATS["person edits"] += 1
+        if key[0].startswith(("lead_due", "card_due", "lead_label", "card_label")):
+            STATS[f"person edits of {key[0].split(':')[0].replace('_', ' ')}s"] += 1
         if during:
             STATS["edits during a cycle"] += 1
             self._pending.append(Pending(key, value, entries, entry))
@@ -335,6 +405,16 @@ class World:
         elif kind == "lead_status":
             self.hand.call(p.edit_lead, lead_id, Status=value)
             self._record(("lead_status", lead_id), model.status, value, during)
+        elif kind == "lead_due":
+            self.hand.call(p.edit_lead, lead_id, **{DUE_FIELD: value})
+            self._record(("lead_due", lead_id), model.due, value, during)
+        elif kind == "lead_labels":
+            tags_before = self.actual_leads()[lead_id].labels
+            self.hand.call(p.edit_lead, lead_id, **{TAGS_FIELD: sorted(value)})
+            for tag, present in presence_changes(tags_before, value, TAGS).items():
+                self._record(
+                    (f"lead_label:{tag}", lead_id), model.labels.setdefault(tag, []), present, during
+                )
         else:
             field_name = {"lead_name": "Name", "lead_email": "Email", "lead_source": "Source"}[kind]
             before = self.actual_leads()[lead_id].name
@@ -375,8 +455,27 @@ class World:
         elif kind == "card_archive":
             self.hand.call(p.update_card, card.id, closed=bool(value))
             self._record(("card_archive", card.id), model.closed, bool(value), during)
+        elif kind == "card_due":
+            # Set in Trello's UI: a time of that day (the Follow-up field holds the date).
+            self.hand.call(p.update_card, card.id, due=None if value is None else f"{value}T09:30:00.000Z")
+            self._record(("card_due", card.id), model.due, value, during)
+        elif kind == "card_labels":
+            self._set_card_labels(card, model, value, during)
         else:
             raise AssertionError(f"unknown edit {kind}")
+
+    def _set_card_labels(self, card: Card, model: CardModel, names: frozenset[str], during: bool) -> None:
+        """The person picks the card's labels among the board's (a tag without a label yet can't be)."""
+        by_name: dict[str, str] = {}
+        for label_id, name in self.board_labels().items():
+            by_name.setdefault(name, label_id)  # the oldest of a name, should leadsync ever make two
+        before = self.card_labels(card)
+        wanted = [by_name[n] for n in sorted(names) if n in by_name]
+        others = [lid for lid in card.label_ids if self.board_labels().get(lid) not in (*TAGS, OWN_LABEL)]
+        self.hand.call(self.hand.p.update_card, card.id, idLabels=",".join(others + wanted))
+        after = {n for n in names if n in by_name}
+        for name, present in presence_changes(before, after, (*TAGS, OWN_LABEL)).items():
+            self._record((f"card_label:{name}", card.id), model.labels.setdefault(name, []), present, during)
 
     def _replaced_another_write(self, card: Card) -> bool:
         """Whether the person's description write just replaced one they had not read."""
@@ -396,9 +495,9 @@ class World:
         for key, pending in last.items():
             kind, obj = key
             now: Any
-            if kind == "lead_status":
+            if kind.startswith("lead_"):
                 lead = leads.get(LeadId(obj))
-                now = pending.expected if lead is None else lead.status
+                now = pending.expected if lead is None else self._lead_value(kind, lead)
             else:
                 card = cards.get(CardId(obj))
                 if card is None:
@@ -411,7 +510,19 @@ class World:
                         p.entries.remove(p.entry)
         self._pending.clear()
 
+    @staticmethod
+    def _lead_value(kind: str, lead: Lead) -> Any:
+        if kind == "lead_status":
+            return lead.status
+        if kind == "lead_due":
+            return lead.due
+        return kind.removeprefix("lead_label:") in lead.labels
+
     def _card_value(self, kind: str, card: Card, expected: Any) -> Any:
+        if kind == "card_due":
+            return card.due
+        if kind.startswith("card_label:"):
+            return kind.removeprefix("card_label:") in self.card_labels(card)
         if kind == "card_move":
             return self.status_of_list.get(card.list_id)
         if kind == "card_title":
@@ -555,17 +666,25 @@ class World:
         self.linked_cards.update(b.card_id for b in pairs.values())
         for base in pairs.values():
             self.linked_at.setdefault(base.card_id, self.clock)
+            self.link_cycle.setdefault((self.generation, base.card_id), at)
         for lead_id, base in pairs.items():
             seen = self.bases.setdefault(lead_id, [])
             if not seen or seen[-1].value != base.status:
                 seen.append(Edit(self.clock, base.status))
+            dues = self.base_dues.setdefault(lead_id, [])
+            if not dues or dues[-1].value != base.due:
+                dues.append(Edit(self.clock, base.due))
+            for tag in TAGS:
+                tags = self.base_labels.setdefault((lead_id, tag), [])
+                if not tags or tags[-1].value != (tag in base.labels):
+                    tags.append(Edit(self.clock, tag in base.labels))
         for c in store.conflicts(10_000):
             # I7: both sides at the same value is agreement, never a conflict
             assert c.airtable_status != c.trello_status, f"a false conflict recorded for {c.lead_id}"
             if (self.generation, c.id or 0) not in self._conflicts_seen:
                 self._conflicts_seen.add((self.generation, c.id or 0))
                 self.conflicts.setdefault(c.lead_id, []).append(Edit(at, c))
-                STATS["conflicts recorded"] += 1
+                STATS["conflicts recorded" if c.field == "status" else f"{c.field} conflicts recorded"] += 1
         self.check_store(pairs, leads, cards)
 
     def check_store(self, pairs: Any, leads: dict[LeadId, Lead], cards: dict[CardId, Card]) -> None:
@@ -577,6 +696,8 @@ class World:
             assert lead_id in self.leads, f"pair of a lead that never existed: {lead_id}"
             assert base.card_id in self.cards, f"pair of a card that never existed: {base.card_id}"
             assert base.status in mapped, f"base status {base.status!r} of {lead_id}"
+            assert base.due in {*DUE_DATES, UNKNOWN_STATUS}, f"base due date {base.due!r} of {lead_id}"
+            assert base.labels <= set(TAGS), f"base labels {set(base.labels)} of {lead_id}"
             if base.lead_deleted:
                 assert lead_id not in leads, f"lead {lead_id} marked deleted but exists (a spurious delete)"
             if base.card_deleted:
@@ -606,7 +727,9 @@ class World:
     def check_end(self) -> None:
         leads, cards = self.actual_leads(), self.actual_cards()
         pairs = self.observer.pairs()
-        open_conflicts = {c.lead_id for c in self.observer.open_conflicts()}
+        open_fields: dict[LeadId, set[str]] = {}
+        for c in self.observer.open_conflicts():
+            open_fields.setdefault(c.lead_id, set()).add(c.field)
         self.check_no_duplicates(leads, cards, pairs)
         for lead_id, base in pairs.items():
             lead, card = leads.get(lead_id), cards.get(base.card_id)
@@ -615,10 +738,12 @@ class World:
                 continue
             if card is None or card.closed:
                 continue  # archived or deleted card: the lead is left alone
-            if lead_id in open_conflicts:
-                self.check_open_conflict(lead, card)
-                continue
-            self.check_converged(lead, card, base)
+            fields_open = open_fields.get(lead_id, set())
+            for field_name in sorted(fields_open):
+                self.check_open_conflict(lead, card, field_name)
+            if "status" in fields_open:
+                continue  # an open status conflict holds the whole pair until a person settles it
+            self.check_converged(lead, card, base, due_open="due" in fields_open)
         assert not self.observer.intents(), "create intents left after quiescence"
 
     def check_no_duplicates(
@@ -641,6 +766,11 @@ class World:
             base = pairs.get(lead_id)
             assert base is not None, f"lead {lead_id} ({lead.status}) has no card"
             assert base.card_id in cards or base.card_deleted, f"lead {lead_id}'s card is missing"
+        names = Counter(self.board_labels().values())
+        for tag in TAGS:
+            assert names[tag] <= 1, f"{names[tag]} labels named {tag!r} on the board"
+        for row in list(self.state.trello.cards.values()):
+            assert len(row.id_labels) == len(set(row.id_labels)), f"card {row.id} carries a label twice"
 
     def story(self, lead_id: LeadId) -> str:
         """What the model knows of a lead and the cards that claim it (for failure messages)."""
@@ -668,22 +798,37 @@ class World:
         assert base is not None
         return base.card_id
 
-    def check_open_conflict(self, lead: Lead, card: Card) -> None:
-        """Manual policy: leadsync changed neither side since it recorded the conflict."""
+    def check_open_conflict(self, lead: Lead, card: Card, field_name: str) -> None:
+        """Manual policy: leadsync changed neither side's value of the field since it recorded the
+        conflict."""
         assert self.policy is ConflictPolicy.MANUAL
-        record = self.observer.get_open_conflict(lead.id)
+        record = self.observer.get_open_conflict(lead.id, field_name)
         assert record is not None
         seen = [c.clock for c in self.conflicts[lead.id] if c.value.id == record.id]
         at = seen[-1] if seen else 0
-        a = [e for e in self.leads[lead.id].status if e.clock > at]
-        t = [e for e in self.cards[card.id].moves if e.clock > at]
+        lead_model, card_model = self.leads[lead.id], self.cards[card.id]
+        if field_name == "due":
+            a_edits, t_edits = lead_model.due, card_model.due
+            now = (lead.due, card.due)
+        else:
+            a_edits, t_edits = lead_model.status, card_model.moves
+            now = (lead.status, self.status_of_list.get(card.list_id))
+        a = [e for e in a_edits if e.clock > at]
+        t = [e for e in t_edits if e.clock > at]
         expect_a = a[-1].value if a else record.airtable_status
         expect_t = t[-1].value if t else record.trello_status
-        assert lead.status == expect_a, f"lead {lead.id} changed under an open conflict"
-        assert self.status_of_list.get(card.list_id) == expect_t, f"card {card.id} moved under a conflict"
+        assert now[0] == expect_a, f"lead {lead.id}'s {field_name} changed under an open conflict"
+        assert now[1] == expect_t, f"card {card.id}'s {field_name} changed under an open conflict"
 
-    def check_converged(self, lead: Lead, card: Card, base: Any) -> None:
-        """I1 (both sides and the base agree) and I3 (no lost update) for one active pair."""
+    def check_converged(self, lead: Lead, card: Card, base: Any, *, due_open: bool = False) -> None:
+        """I1 (both sides and the base agree) and I3 (no lost update) for one active pair, on every
+        mapped field (the due date unless its conflict is open)."""
+        if not due_open:
+            assert lead.due == card.due == base.due, (
+                f"due dates not converged: lead {lead.id} {lead.due!r}, card {card.due!r}, base {base.due!r}"
+            )
+            self.check_no_lost_due(lead, card)
+        self.check_labels(lead, card, base)
         status = self.status_of_list.get(card.list_id)
         if lead.status in STATUSES and status is not None:
             assert lead.status == status == base.status, (
@@ -717,7 +862,11 @@ class World:
         last = edits[-1]
         if final == last.value:
             return
-        later = [c.value for c in self.conflicts.get(lead.id, []) if c.clock >= last.clock]
+        later = [
+            c.value
+            for c in self.conflicts.get(lead.id, [])
+            if c.clock >= last.clock and c.value.field == "status"
+        ]
         if later:
             record = later[-1]
             kept = {
@@ -738,6 +887,50 @@ class World:
             f"lost update: lead {lead.id} ends {final!r}, but the person's last edit set {last.value!r} "
             f"and no conflict was recorded after it (edits: {[(e.clock, e.value) for e in edits]})"
         )
+
+    def _kept(self, record: Any) -> list[Any]:
+        """The values a conflict's policy may keep."""
+        return {
+            ConflictPolicy.AIRTABLE: [record.airtable_status],
+            ConflictPolicy.TRELLO: [record.trello_status],
+            ConflictPolicy.LATEST: [record.airtable_status, record.trello_status],
+            ConflictPolicy.MANUAL: [record.airtable_status, record.trello_status],
+        }[self.policy]
+
+    def check_no_lost_due(self, lead: Lead, card: Card) -> None:
+        """I3 for the due date: as for the status, with the due date's own conflicts."""
+        edits = self.leads[lead.id].due + self.cards[card.id].due
+        last = max((e.clock for e in edits), default=0)
+        later = [
+            self._kept(c.value)
+            for c in self.conflicts.get(lead.id, [])
+            if c.clock >= last and c.value.field == "due"
+        ]
+        lost = last_word_kept(edits, lead.due, self.base_dues.get(lead.id, []), later)
+        assert lost is None, f"lost update of the due date of lead {lead.id}: {lost}"
+
+    def check_labels(self, lead: Lead, card: Card, base: Any) -> None:
+        """I1 and I3 for the labels, per tag (labels never conflict: the person's last edit of a tag,
+        on either side, is what both sides end with); the person's own label is never touched."""
+        names = self.card_labels(card)
+        assert lead.labels == names & set(TAGS) == base.labels, (
+            f"labels not converged: lead {lead.id} {sorted(lead.labels)}, card {sorted(names)}, "
+            f"base {sorted(base.labels)}"
+        )
+        model, lead_model = self.cards[card.id], self.leads[lead.id]
+        own = model.labels.get(OWN_LABEL)
+        if own:
+            assert (OWN_LABEL in names) == own[-1].value, f"the person's own label on {card.id} changed"
+        if self.store_lost_at:
+            return  # a re-adopted pair's labels are both sides' (a removal before it is undone)
+        linked = self.link_cycle.get((self.generation, card.id), self.clock + 1)
+        for tag in TAGS:
+            edits = lead_model.labels.get(tag, []) + model.labels.get(tag, [])
+            if not edits or max(e.clock for e in edits) < linked:
+                continue  # before the pair was linked: an adopted card keeps both sides' labels
+            agreed = self.base_labels.get((lead.id, tag), [])
+            lost = last_word_kept(edits, tag in lead.labels, agreed, [])
+            assert lost is None, f"lost update of tag {tag!r} on lead {lead.id}: {lost}"
 
     def check_title(self, lead: Lead, card: Card, model: CardModel) -> None:
         """Names flow Airtable -> Trello: a lead renamed while its card was linked gives the card its title;
@@ -781,6 +974,7 @@ class World:
             **{k: v for k, v in self.state.settings().items() if not k.startswith("PERSON_")},
             "LEADSYNC_DATABASE_URL": self.settings.LEADSYNC_DATABASE_URL,
             "LEADSYNC_CONFLICT_POLICY": self.policy.value,
+            "LEADSYNC_CONFIG": str(self.config),
         }
         for i, record in enumerate(self.observer.open_conflicts()):
             keep = "airtable" if (i + self.seed) % 2 == 0 else "trello"
@@ -793,14 +987,19 @@ class World:
                 root.handlers[:] = handlers
                 root.setLevel(level)
             assert result.exit_code == 0, result.output
-            # The person's decision (the kept side's value now) is the last word on the pair's status.
+            # The person's decision (the kept side's value now) is the last word on the field.
             lead, card = self.actual_leads().get(record.lead_id), self.actual_cards().get(record.card_id)
             if lead is None or card is None:
                 continue  # a conflict of a pair the person has taken apart since: closed, nothing to sync
-            kept = lead.status if keep == "airtable" else self.status_of_list.get(card.list_id)
             clock = self.tick()
-            self.leads[record.lead_id].status.append(Edit(clock, kept))
-            self.cards[record.card_id].moves.append(Edit(clock, kept))
+            if record.field == "due":
+                kept = lead.due if keep == "airtable" else card.due
+                self.leads[record.lead_id].due.append(Edit(clock, kept))
+                self.cards[record.card_id].due.append(Edit(clock, kept))
+            else:
+                kept = lead.status if keep == "airtable" else self.status_of_list.get(card.list_id)
+                self.leads[record.lead_id].status.append(Edit(clock, kept))
+                self.cards[record.card_id].moves.append(Edit(clock, kept))
             STATS["conflicts resolved by a person"] += 1
 
     def finish(self) -> None:
@@ -838,7 +1037,8 @@ class World:
         return {
             "leads": [(ordinal[lid], *self._lead_values(leads.get(lid))) for lid in self.leads],
             "cards": sorted(
-                (card_key(c.id), c.name, named(c.desc), list_name.get(c.list_id), c.closed)
+                (card_key(c.id), c.name, named(c.desc), list_name.get(c.list_id), c.closed, c.due,
+                 sorted(self.card_labels(c)))
                 for c in self.actual_cards().values()
             ),
             "pairs": sorted(
@@ -856,7 +1056,9 @@ class World:
 
     @staticmethod
     def _lead_values(lead: Lead | None) -> tuple[Any, ...]:
-        return ("deleted",) if lead is None else (lead.name, lead.email, lead.status, lead.source)
+        if lead is None:
+            return ("deleted",)
+        return (lead.name, lead.email, lead.status, lead.source, lead.due, sorted(lead.labels))
 
 
 @contextlib.contextmanager
