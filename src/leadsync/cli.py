@@ -27,13 +27,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from leadsync import logs
 from leadsync.cli_help import leadsync_version, top_help
-from leadsync.core import ConflictPolicy, LeadId, Side, keep_side
+from leadsync.core import ConflictPolicy, LeadId, Side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
 from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
 from leadsync.output import conflicts_table, cycle_line, print_result, status_report
 from leadsync.settings import Settings, load_settings
+from leadsync.settling import settle_conflict
 
 __all__ = [
     "PROGRESS_THRESHOLD",
@@ -291,21 +292,20 @@ class Keep(StrEnum):
 @conflicts_app.command("resolve")
 def resolve(
     lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")],
-    keep: Annotated[Keep, typer.Option("--keep", help="The side whose status wins.")],
+    keep: Annotated[Keep, typer.Option("--keep", help="The side whose value wins.")],
 ) -> None:
-    """Resolve an open conflict: the kept side's status is written to the other side on the next cycle."""
+    """Resolve an open conflict (of the status or the due date): the kept side's value, as it is now, is
+    written to the other side on the next cycle."""
     settings = _settings()
     with _engine(settings) as engine, exits():
         store = engine.store
-        conflict = store.get_open_conflict(LeadId(lead))
-        base = store.get_pair(LeadId(lead))
-        if conflict is None or base is None:
+        if store.get_open_conflict(LeadId(lead)) is None or store.get_pair(LeadId(lead)) is None:
             err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
             raise typer.Exit(ExitCode.CONFIG)
-        resolved, new_base = keep_side(conflict, base, Side(keep.value), datetime.now(UTC))
-        store.set_base(new_base, action="conflict resolved", detail=f"kept {keep.value}")
-        store.resolve_conflict(LeadId(lead), resolved.resolution or "", field=conflict.field)
-        out.print(f"Resolved: lead {lead} keeps the {keep.value} status; run 'leadsync sync' to apply it.")
+        resolved = settle_conflict(engine, LeadId(lead), Side(keep.value))
+        out.print(
+            f"Resolved: lead {lead} keeps the {keep.value} {resolved.field}; run 'leadsync sync' to apply it."
+        )
 
 
 @app.command()
