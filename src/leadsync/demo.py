@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from leadsync.config import load_flows, one_flow
 from leadsync.engine import CycleResult, Engine
 from leadsync.output import print_result, when
 from leadsync.sandbox import start
@@ -49,8 +51,14 @@ def run_demo(console: Console) -> int:
         LEADSYNC_DATABASE_URL=f"sqlite:///{workdir / 'state.db'}",
         LEADSYNC_CONFLICT_POLICY="latest",
     )
-    engine = Engine(settings)
     person = Person(state.settings())
+    # One mapped extra field: the base gains a date field, which the flow maps both ways to the card's
+    # due date (what a leadsync.toml's `due = "Follow-up date"` does).
+    person.add_field("Follow-up date", "date", {"dateFormat": {"name": "iso"}})
+    flow = one_flow(load_flows(settings, env_file=None), None)
+    engine = Engine(
+        settings, flow=replace(flow, fields=flow.fields.model_copy(update={"due": "Follow-up date"}))
+    )
     failures: list[str] = []
 
     def step(title: str, text: str) -> None:
@@ -132,6 +140,23 @@ def run_demo(console: Console) -> int:
                 f"Airtable {c.airtable_status} vs Trello {c.trello_status} -> {c.resolution}",
                 markup=False,
             )
+        step(
+            "6. A mapped extra field: a due date moved in Trello reaches Airtable",
+            "The base's 'Follow-up date' field is mapped to the card's due date. The person sets Grace's\n"
+            "follow-up in Airtable, then moves the card's due date in Trello a day later.",
+        )
+        grace = next(x["id"] for x in person.leads() if x["fields"].get("Name") == "Grace Hopper")
+        person.edit_lead(grace, **{"Follow-up date": "2026-12-14"})
+        cycle()
+        grace_card = person.card_for(grace)
+        check(str(grace_card.get("due") or "").startswith("2026-12-14"), "the card's due date is Dec 14")
+        person.set_due(grace_card["id"], "2026-12-15T12:00:00.000Z")
+        cycle()
+        lead = next(x for x in person.leads() if x["id"] == grace)
+        check(
+            lead["fields"].get("Follow-up date") == "2026-12-15",
+            "Grace's follow-up date in Airtable is Dec 15",
+        )
     finally:
         person.close()
         engine.close()

@@ -60,6 +60,7 @@ def done_lines(result: CycleResult) -> list[str]:
         "update": "updated",
         "archive": "archived",
         "status": "wrote",
+        "lead": "wrote",
     }
     return [f"{done[w['kind']]} {w['what']}" for w in result.writes() if w["lead"] not in failed]
 

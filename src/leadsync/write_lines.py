@@ -81,9 +81,12 @@ def write_line(
         return WriteLine(
             kind=kind, lead=op.lead_id, card=op.card_id, what=f"{what} ({op.reason})" if op.reason else what
         )
-    what = f"lead {who}: Status {op.status!r}"
+    what = f"lead {who}: {lead_change_words(op.changes)}"
     return WriteLine(
-        kind="status", lead=op.lead_id, card=None, what=f"{what} ({op.reason})" if op.reason else what
+        kind="status" if op.changes.names() == ["status"] else "lead",
+        lead=op.lead_id,
+        card=None,
+        what=f"{what} ({op.reason})" if op.reason else what,
     )
 
 

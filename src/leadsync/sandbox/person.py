@@ -83,6 +83,12 @@ class Person:
         url = f"{self._meta_tables()}/{quote(table_id_or_name, safe='')}"
         return dict(self._ok(self.client.patch(url, json={"name": new_name}, headers=self._at)))
 
+    def add_field(self, name: str, type_: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Add a field to the Leads table through the metadata API; returns the field's schema."""
+        url = f"{self._meta_tables()}/{quote(self.s['AIRTABLE_LEADS_TABLE_NAME'], safe='')}/fields"
+        body: dict[str, Any] = {"name": name, "type": type_} | ({"options": options} if options else {})
+        return dict(self._ok(self.client.post(url, json=body, headers=self._at)))
+
     def rename_field(self, table_id: str, field_id: str, new_name: str) -> dict[str, Any]:
         """Rename a field of an Airtable table (its id stays); returns the field's schema."""
         url = f"{self._meta_tables()}/{table_id}/fields/{field_id}"
