@@ -71,7 +71,8 @@ def print_result(console: Console, result: CycleResult, *, most: int = 10) -> No
     console.print(summary_table(result))
     console.print(requests_line(result))
     if result.dry_run:
-        lines = [f"would {w['kind']} {w['what']}" for w in result.writes()]
+        verb = {"status": "write", "lead": "write"}
+        lines = [f"would {verb.get(w['kind'], w['kind'])} {w['what']}" for w in result.writes()]
         lines += [f"would {describe_op(op)}" for op in result.plan.ops if not isinstance(op, _WRITES)]
         if len(lines) > most:
             lines = [
