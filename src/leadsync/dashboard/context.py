@@ -1,0 +1,103 @@
+"""What every dashboard route shares: settings, the password, sessions, the login limit, the templates,
+and the worker that runs this process's cycles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from leadsync.core import CardId, LeadId
+from leadsync.dashboard.auth import LoginLimiter, Password, Session, Sessions
+from leadsync.dashboard.views import Links
+from leadsync.engine import Engine
+from leadsync.settings import Settings
+from leadsync.store import Store
+
+__all__ = ["HERE", "SECURITY_HEADERS", "Dashboard", "Worker"]
+
+HERE = Path(__file__).resolve().parent
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # htmx inserts a small style element for its request indicators, hence 'unsafe-inline' for styles.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+class Worker(Protocol):
+    """The part of the server's :class:`~leadsync.server.SyncWorker` the dashboard uses."""
+
+    engine: Engine
+
+    @property
+    def status(self) -> str:
+        """``ok``, or what keeps the worker from syncing."""
+
+    def notify(
+        self,
+        *,
+        leads: Iterable[LeadId] = (),
+        cards: Iterable[CardId] = (),
+        airtable_ping: bool = False,
+        full: bool = False,
+    ) -> None:
+        """Queue a cycle."""
+
+
+@dataclass
+class Dashboard:
+    """The dashboard's shared parts."""
+
+    settings: Settings
+    worker: Callable[[], Worker]
+    password: Password
+    sessions: Sessions = field(default_factory=Sessions)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    templates: Jinja2Templates = field(
+        default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
+    )
+
+    @property
+    def store(self) -> Store:
+        """The state store the worker syncs with."""
+        return self.worker().engine.store
+
+    def links(self) -> Links:
+        """Links to records and cards of the served base and table."""
+        table = self.store.sync_state().airtable_table_id or self.settings.AIRTABLE_LEADS_TABLE_NAME
+        return Links(self.settings.AIRTABLE_BASE_ID, table)
+
+    def list_names(self) -> dict[str, str]:
+        """Trello list id -> list name, as far as known without asking Trello."""
+        by_status = dict(self.settings.TRELLO_LIST_IDS or {})
+        if not by_status:
+            # The engine reads the board's lists once, at its first cycle; the page never waits on Trello.
+            cached = getattr(self.worker().engine, "_mapping", None)
+            by_status = dict(getattr(cached, "list_by_status", {}) or {})
+        names = self.settings.list_names
+        return {list_id: names.get(status, status) for status, list_id in by_status.items()}
+
+    def render(
+        self, request: Request, name: str, session: Session | None, status: int = 200, **values: Any
+    ) -> Response:
+        """A template rendered with the session's CSRF token and the security headers."""
+        context = {"csrf": session.csrf if session else "", "logged_in": session is not None, **values}
+        response = self.templates.TemplateResponse(request, name, context, status_code=status)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def session_or_login(self, request: Request) -> Session | Response:
+        """The request's session, or a redirect to the login page."""
+        session = self.sessions.read(request)
+        if session is None:
+            return RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
+        return session
