@@ -93,6 +93,8 @@ def direction(kind: str) -> str:
         return "Trello → Airtable"
     if kind in _TO_TRELLO or set(kind.split("+")) <= _TO_TRELLO:
         return "Airtable → Trello"
+    if kind == "conflict resolved":
+        return "a person decided"
     if kind.startswith("conflict"):
         return "both sides"
     return "leadsync"
