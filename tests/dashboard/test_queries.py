@@ -6,10 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from leadsync.core import CardId, Conflict, ConflictPolicy, LeadId, MergeBase
 from leadsync.store import Store
+
+
+@pytest.fixture(params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL, once per backend (the queries are the same SQLAlchemy statements on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 's.db'}"
+    pg: str = request.getfixturevalue("pg_url")
+    return pg
 
 
 def _pair(n: int, name: str, email: str = "") -> MergeBase:
@@ -17,8 +27,8 @@ def _pair(n: int, name: str, email: str = "") -> MergeBase:
                      name=name, email=email)  # fmt: skip
 
 
-def test_activity_pages_go_back_by_id_with_the_leads_names(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+def test_activity_pages_go_back_by_id_with_the_leads_names(url: str) -> None:
+    with Store.open(url) as store:
         store.link(_pair(1, "Ada Lovelace"), reason="adopted")
         for i in range(7):
             store.log("status" if i % 2 else "moved", lead_id="rec00000000000001", detail=f"line {i}")
@@ -37,8 +47,8 @@ def test_activity_pages_go_back_by_id_with_the_leads_names(tmp_path: Path) -> No
         assert store.activity_kinds() == ["linked", "moved", "status"]
 
 
-def test_rows_without_a_flow_belong_to_the_default_flow(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+def test_rows_without_a_flow_belong_to_the_default_flow(url: str) -> None:
+    with Store.open(url) as store:
         store.log("status", detail="x")
         store.update_sync_state("second", trello_last_action="a1")
         assert store.flow_names() == ["default", "second"]
@@ -46,8 +56,8 @@ def test_rows_without_a_flow_belong_to_the_default_flow(tmp_path: Path) -> None:
         assert store.activity_page(flow="second") == []
 
 
-def test_lead_search_matches_name_or_email_in_any_case_and_takes_wildcards_literally(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+def test_lead_search_matches_name_or_email_in_any_case_and_takes_wildcards_literally(url: str) -> None:
+    with Store.open(url) as store:
         store.link(_pair(1, "Grace Hopper", "grace@navy.mil"), reason="")
         store.link(_pair(2, "Alan Turing", "alan_t@bletchley.uk"), reason="")
         assert [m.base.name for m in store.search_pairs("HOPPER")] == ["Grace Hopper"]
@@ -57,8 +67,8 @@ def test_lead_search_matches_name_or_email_in_any_case_and_takes_wildcards_liter
         assert [m.base.name for m in store.search_pairs("rec00000000000002")] == ["Alan Turing"]
 
 
-def test_recent_conflicts_are_the_open_ones_and_those_decided_lately(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+def test_recent_conflicts_are_the_open_ones_and_those_decided_lately(url: str) -> None:
+    with Store.open(url) as store:
         now = datetime.now(UTC)
         for n in (1, 2):
             store.link(_pair(n, f"Lead {n}"), reason="")
@@ -74,12 +84,11 @@ def test_recent_conflicts_are_the_open_ones_and_those_decided_lately(tmp_path: P
         assert [r.lead_name for r in store.recent_conflicts(now + timedelta(minutes=1))] == ["Lead 1"]
 
 
-def test_a_store_made_before_the_dashboard_gets_its_indexes_on_open(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 's.db'}"
+def test_a_store_made_before_the_dashboard_gets_its_indexes_on_open(url: str) -> None:
     Store.open(url).close()
     engine = create_engine(url)
     with engine.begin() as conn:  # what an earlier version's store looks like
-        conn.execute(text("DROP INDEX ix_activity_action_id"))
+        conn.execute(text("DROP INDEX ix_activity_action_id"))  # the same statement on both databases
         conn.execute(text("DROP INDEX ix_cycles_started_at"))
     Store.open(url).close()
     names = {i["name"] for table in ("activity", "cycles") for i in inspect(engine).get_indexes(table)}

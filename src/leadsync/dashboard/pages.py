@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query
 from starlette.requests import Request
@@ -136,12 +137,12 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         try:
             settle(dash.store, LeadId(lead_id), Side(side))
         except NothingToSettle as exc:
-            return RedirectResponse(f"/conflicts?problem={exc}", status_code=303)
+            return _back("/conflicts", problem=str(exc))
         except LeadsyncError as exc:
-            return RedirectResponse(f"/conflicts?problem=could not settle: {exc}", status_code=303)
+            return _back("/conflicts", problem=f"could not settle: {exc}")
         # The kept status reaches the other side with the next cycle: ask for one of this lead now.
         queue_cycle(dash.worker(), _flow_of(form), leads=[LeadId(lead_id)])
-        return RedirectResponse(f"/conflicts?settled={lead_id}", status_code=303)
+        return _back("/conflicts", settled=lead_id)
 
     @app.post("/flows/{flow}/sync", include_in_schema=False)
     async def sync_now(request: Request, flow: str) -> Response:
@@ -149,8 +150,8 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         if isinstance(posted, Response):
             return posted
         if not queue_cycle(dash.worker(), flow):
-            return RedirectResponse(f"/?queued=none:{flow}", status_code=303)
-        return RedirectResponse(f"/?queued={flow}", status_code=303)
+            return _back("/", queued=f"none:{flow}")
+        return _back("/", queued=flow)
 
     @app.get("/leads", include_in_schema=False)
     def leads(request: Request, q: Text = None) -> Response:
@@ -182,6 +183,11 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
             history=history,
             links=dash.links(),
         )
+
+
+def _back(path: str, **query: str) -> Response:
+    """After a POST, back to a page (303, so a reload does not post again), with a notice for it."""
+    return RedirectResponse(f"{path}?{urlencode(query)}", status_code=303, headers=SECURITY_HEADERS)
 
 
 def _flow_of(form: dict[str, Any]) -> str:
