@@ -86,3 +86,14 @@ def test_no_secret_or_token_is_on_any_page(board: Served, leadsync: Leadsync) ->
             text = client.get(path).text
             for secret in secrets:
                 assert secret not in text, (path, "a secret is on the page")
+
+
+def test_htmx_is_served_from_the_package_not_a_cdn(board: Served) -> None:
+    with httpx.Client(base_url=board.url, timeout=10) as client:
+        log_in(client)
+        page = client.get("/").text
+        assert '<script src="/dashboard-static/htmx.min.js"' in page
+        assert '<script src="http' not in page
+        script = client.get("/dashboard-static/htmx.min.js")
+    assert script.status_code == 200
+    assert "htmx" in script.text[:200]

@@ -20,6 +20,7 @@ from leadsync.dashboard.auth import Session
 from leadsync.dashboard.context import SECURITY_HEADERS, Dashboard
 from leadsync.dashboard.views import activity_rows, flow_view
 from leadsync.errors import LeadsyncError
+from leadsync.store import DEFAULT_FLOW
 
 __all__ = ["PAGE_SIZE", "RECENT_DAYS", "add_pages"]
 
@@ -192,4 +193,4 @@ def _back(path: str, **query: str) -> Response:
 
 def _flow_of(form: dict[str, Any]) -> str:
     flow = form.get("flow")
-    return flow if isinstance(flow, str) and flow else "default"
+    return flow if isinstance(flow, str) and flow else DEFAULT_FLOW

@@ -3,7 +3,8 @@
 Every query is bounded (a ``LIMIT``, or a time window over an indexed column), so a page stays fast
 with hundreds of thousands of activity rows. Two indexes serve them: ``activity (action, id)`` for the
 kind filter, and ``cycles (started_at)`` for the 24-hour chart. A new store gets them with its tables;
-an existing one gets them on open (``CREATE INDEX IF NOT EXISTS``, in the schema's transaction).
+a store made by an earlier version gets them when it is opened (each created if missing, in one
+transaction after the schema's).
 
 Activity and cycles carry no flow yet: while their tables have no ``flow`` column every row belongs to
 the default flow, and a filter on any other flow matches nothing.
