@@ -234,7 +234,7 @@ def resolve(
             raise typer.Exit(ExitCode.CONFIG)
         resolved, new_base = keep_side(conflict, base, Side(keep.value), datetime.now(UTC))
         store.set_base(new_base, action="conflict resolved", detail=f"kept {keep.value}")
-        store.resolve_conflict(LeadId(lead), resolved.resolution or "")
+        store.resolve_conflict(LeadId(lead), resolved.resolution or "", field=conflict.field)
         out.print(f"Resolved: lead {lead} keeps the {keep.value} status; run 'leadsync sync' to apply it.")
 
 

@@ -24,9 +24,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.adaptive_pool import run_adaptive
+from leadsync.board_labels import LabelBook
 from leadsync.clients.airtable import BATCH, AirtableClient
+from leadsync.clients.due_dates import DATE, due_for_trello
 from leadsync.clients.trello import TrelloClient
 from leadsync.core import (
+    KEEP,
     BaseUpdate,
     CardChanges,
     CreateCard,
@@ -39,7 +42,7 @@ from leadsync.core import (
     UpdateBase,
     UpdateCard,
     WriteKind,
-    WriteLeadStatus,
+    WriteLead,
 )
 from leadsync.created_cards import CreatedCardWriter
 from leadsync.errors import LeadsyncError, StoreError
@@ -81,12 +84,23 @@ class Outcome:
                 setattr(self, name, getattr(self, name) + n)
 
 
-def trello_fields(changes: CardChanges) -> dict[str, Any]:
-    """A card update as Trello's card fields (``idList``, ``name``, ``desc``, ``closed``)."""
+def trello_fields(
+    changes: CardChanges, due_type: str = DATE, labels: LabelBook | None = None
+) -> dict[str, Any]:
+    """A card update as Trello's card fields (``idList``, ``name``, ``desc``, ``closed``, ``due``,
+    ``idLabels``: the card's labels less those removed, plus those added, each option's board label
+    found or created by ``labels``)."""
     named = {"idList": changes.list_id, "name": changes.title, "desc": changes.description}
     fields: dict[str, Any] = {name: value for name, value in named.items() if value is not None}
     if changes.closed is not None:
         fields["closed"] = changes.closed
+    if changes.due is not KEEP:
+        fields["due"] = due_for_trello(changes.due, due_type)
+    if labels is not None and (changes.add_labels or changes.remove_labels):
+        removed = set(labels.ids_for(changes.remove_labels)) if changes.remove_labels else set()
+        kept = [lid for lid in sorted(changes.card_label_ids) if lid not in removed]
+        added = [lid for lid in labels.ids_for(changes.add_labels) if lid not in kept]
+        fields["idLabels"] = ",".join(kept + added)
     return fields
 
 
@@ -101,11 +115,14 @@ class Executor:
         *,
         workers: int | None = None,
         progress: Progress | None = None,
+        labels: LabelBook | None = None,
     ) -> None:
-        """``workers``: requests in flight per API; by default what each API's limit and latency need."""
+        """``workers``: requests in flight per API; by default what each API's limit and latency need.
+        ``labels``: the flow's board labels, when it maps a labels field."""
         self.store = store
         self.airtable = airtable
         self.trello = trello
+        self.labels = labels
         self.workers = workers
         self.progress = progress or (lambda _: None)
         self._base_lock = threading.Lock()  # one base is advanced by a card write and a lead write
@@ -130,13 +147,13 @@ class Executor:
                 what = f"update base of lead {op.lead_id}"
                 self._guard(out, what, self._advance, op.lead_id, op.updates, "base", op.reason)
 
-        statuses = [op for op in plan.ops if isinstance(op, WriteLeadStatus)]
-        batches = [statuses[i : i + BATCH] for i in range(0, len(statuses), BATCH)]
+        lead_writes = [op for op in plan.ops if isinstance(op, WriteLead)]
+        batches = [lead_writes[i : i + BATCH] for i in range(0, len(lead_writes), BATCH)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadsync-airtable") as beside:
             airtable_done = beside.submit(
                 run_adaptive,
                 batches,
-                lambda batch: self._write_statuses(batch, out),
+                lambda batch: self._write_leads(batch, out),
                 self.airtable.in_flight,
                 workers=self.workers,
                 thread_name_prefix="leadsync-airtable-write",
@@ -178,7 +195,7 @@ class Executor:
     # ---- operations -------------------------------------------------------------------------------
     def _create(self, op: CreateCard, out: Outcome, writer: CreatedCardWriter) -> None:
         try:
-            card = self.trello.create_card(op.list_id, op.name, op.desc)
+            card = self.trello.create_card(op.list_id, op.name, op.desc, self._create_extra(op))
         except LeadsyncError as exc:
             # The intent stays: if the card was made after all, the next full read adopts it.
             out.fail(f"create card for lead {op.lead_id}", exc)
@@ -187,14 +204,23 @@ class Executor:
             self.progress(1)
         writer.add(CompletedCreate(replace(op.base, card_id=card.id), detail=f"in list {op.list_id}"))
 
+    def _create_extra(self, op: CreateCard) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if op.due is not None:
+            extra["due"] = due_for_trello(op.due, self.trello.due_type)
+        if op.labels and self.labels is not None:
+            extra["idLabels"] = ",".join(self.labels.ids_for(op.labels))
+        return extra
+
     def _update(self, op: UpdateCard, out: Outcome) -> None:
         try:
-            self.trello.update_card(op.card_id, trello_fields(op.changes))
+            fields = trello_fields(op.changes, self.trello.due_type, self.labels)
+            self.trello.update_card(op.card_id, fields)
             self._advance(
                 op.lead_id,
                 op.base_updates,
                 "+".join(sorted(op.kinds)) or "updated",
-                f"{op.reason}: {', '.join(sorted(trello_fields(op.changes)))}",
+                f"{op.reason}: {', '.join(sorted(fields))}",
             )
         except LeadsyncError as exc:
             out.fail(f"update card {op.card_id} of lead {op.lead_id}", exc)
@@ -207,27 +233,35 @@ class Executor:
             archived=WriteKind.ARCHIVED in op.kinds,
         )
 
-    def _write_statuses(self, ops: list[WriteLeadStatus], out: Outcome) -> None:
+    def _write_leads(self, ops: list[WriteLead], out: Outcome) -> None:
         by_lead = {op.lead_id: op for op in ops}
-        results = self.airtable.update_statuses([(op.lead_id, op.status) for op in ops])
+        results = self.airtable.update_leads([(op.lead_id, self._cells(op)) for op in ops])
         for ids, error in results:
             self.progress(len(ids))
             for lead_id in ids:
                 op = by_lead[lead_id]
+                what = _lead_write_text(op)
                 if error is not None:
-                    out.fail(f"write Status {op.status!r} to lead {lead_id}", error)
+                    out.fail(f"write {what} to lead {lead_id}", error)
                     continue
                 try:
-                    self._advance(lead_id, op.base_updates, "status", f"{op.reason}: Status -> {op.status}")
+                    action = "status" if op.changes.names() == ["status"] else "lead"
+                    self._advance(lead_id, op.base_updates, action, f"{op.reason}: {what}")
                     out.count(updated=1)
                 except LeadsyncError as exc:
                     out.fail(f"store status of lead {lead_id}", exc)
+
+    def _cells(self, op: WriteLead) -> dict[str, Any]:
+        codec = self.airtable.codec
+        if codec is not None:
+            return codec.cells(op.changes)
+        return {"Status": op.changes.status}  # the seed's field names, before a table is resolved
 
     def _link(self, op: LinkCard) -> None:
         self.store.link(op.base, reason=op.reason)
 
     def _resolve(self, op: ResolveConflict) -> None:
-        self.store.resolve_conflict(op.lead_id, op.resolution)
+        self.store.resolve_conflict(op.lead_id, op.resolution, field=op.field)
 
     def _conflict(self, op: RecordConflict, out: Outcome) -> None:
         now = datetime.now(UTC)
@@ -255,6 +289,18 @@ class Executor:
             fn(*args)
         except LeadsyncError as exc:
             out.fail(what, exc)
+
+
+def _lead_write_text(op: WriteLead) -> str:
+    """``Status -> QUALIFIED, due -> 2026-12-03`` for the log and the journal."""
+    parts = []
+    if op.changes.status is not None:
+        parts.append(f"Status -> {op.changes.status}")
+    if op.changes.due is not KEEP:
+        parts.append(f"due -> {op.changes.due or '(none)'}")
+    if op.changes.labels is not None:
+        parts.append(f"labels -> {', '.join(sorted(op.changes.labels)) or '(none)'}")
+    return ", ".join(parts)
 
 
 __all__ = ["Executor", "Outcome", "Progress", "trello_fields"]

@@ -15,7 +15,7 @@ from leadsync.core import (
     UpdateBase,
     UpdateCard,
     WriteKind,
-    WriteLeadStatus,
+    WriteLead,
 )
 from leadsync.engine import CycleResult
 from leadsync.executor import trello_fields
@@ -35,7 +35,7 @@ def summary_table(result: CycleResult) -> Table:
             sum(isinstance(op, CreateCard) for op in ops),
             sum(isinstance(op, UpdateCard) and WriteKind.MOVED in op.kinds for op in ops),
             sum(isinstance(op, UpdateCard) and WriteKind.UPDATED in op.kinds for op in ops)
-            + sum(isinstance(op, WriteLeadStatus) for op in ops),
+            + sum(isinstance(op, WriteLead) for op in ops),
             sum(isinstance(op, UpdateCard) and WriteKind.ARCHIVED in op.kinds for op in ops),
             sum(isinstance(op, RecordConflict) for op in ops),
             o.skipped,
@@ -78,8 +78,8 @@ def describe_op(op: object) -> str:
             f"update card {op.card_id} ({', '.join(sorted(trello_fields(op.changes)))}) for lead {op.lead_id}: "
             f"{op.reason}"
         )
-    if isinstance(op, WriteLeadStatus):
-        return f"set Status of lead {op.lead_id} to {op.status!r}: {op.reason}"
+    if isinstance(op, WriteLead):
+        return f"set {', '.join(op.changes.names())} of lead {op.lead_id}: {op.reason}"
     if isinstance(op, LinkCard):
         return f"link card {op.base.card_id} to lead {op.base.lead_id}: {op.reason}"
     if isinstance(op, RecordConflict):

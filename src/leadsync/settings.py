@@ -16,10 +16,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from leadsync.core import DEFAULT_STATUSES, ConflictPolicy
 from leadsync.errors import ConfigError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["FIXES", "Settings", "clean_secret", "load_settings"]
 
 # How to get a right value, per variable: the "fix" half of every configuration error.
-_FIXES: dict[str, str] = {
+FIXES: dict[str, str] = {
     "AIRTABLE_API_KEY": "Create a personal access token at https://airtable.com/create/tokens with the scopes "
     "data.records:read, data.records:write, schema.bases:read (and webhook:manage for webhooks), "
     "and add the base to it",
@@ -36,6 +36,7 @@ _FIXES: dict[str, str] = {
     "TRELLO_API_SECRET": "Copy the application secret shown under your API key (it signs webhook deliveries)",
     "LEADSYNC_DATABASE_URL": "Use sqlite:///path/to/file.db or postgresql://user@host/dbname",
     "LEADSYNC_CONFLICT_POLICY": "Use one of: latest, airtable, trello, manual",
+    "LEADSYNC_CONFIG": "Give the path of the mapping file (default: leadsync.toml in the working directory)",
     "LEADSYNC_PUBLIC_URL": "Give the https:// base URL at which 'leadsync serve' is reachable",
     "LEADSYNC_STATUS_LIST_NAMES": 'Give JSON like {"NEW":"NEW","CONTACTED":"Contacted",...}',
     "LEADSYNC_SWEEP_INTERVAL": "Give the seconds between the server's healing sweeps (default 300, at least 1)",
@@ -58,7 +59,7 @@ _SECRET_VARS = (
 _API_CREDENTIALS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET")
 
 
-def _clean_secret(value: Any, *, name: str, required: bool) -> Any:
+def clean_secret(value: Any, *, name: str, required: bool) -> Any:
     """A secret as pasted, less the surrounding whitespace a copy leaves; an empty one is not set.
 
     A control character inside (a line break mid-token) can't go into an HTTP header, and an API
@@ -103,13 +104,15 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
 
-    AIRTABLE_API_KEY: SecretStr
-    AIRTABLE_BASE_ID: str
+    # The credentials, base and board are checked when the flow is built: a mapping file may name other
+    # variables for them (leadsync.config.flows).
+    AIRTABLE_API_KEY: SecretStr | None = None
+    AIRTABLE_BASE_ID: str | None = None
     AIRTABLE_LEADS_TABLE_NAME: str = "Leads"
     AIRTABLE_API_URL: str = "https://api.airtable.com"
-    TRELLO_API_KEY: SecretStr
-    TRELLO_TOKEN: SecretStr
-    TRELLO_BOARD_ID: str
+    TRELLO_API_KEY: SecretStr | None = None
+    TRELLO_TOKEN: SecretStr | None = None
+    TRELLO_BOARD_ID: str | None = None
     TRELLO_LIST_IDS: Annotated[dict[str, str] | None, NoDecode] = None
     TRELLO_API_URL: str = "https://api.trello.com"
     TRELLO_API_SECRET: SecretStr | None = None
@@ -118,6 +121,7 @@ class Settings(BaseSettings):
     LEADSYNC_DATABASE_URL: str = "sqlite:///.leadsync/state.db"
     LEADSYNC_CONFLICT_POLICY: ConflictPolicy = ConflictPolicy.LATEST
     LEADSYNC_PUBLIC_URL: str | None = None
+    LEADSYNC_CONFIG: str | None = None
     LEADSYNC_STATUS_LIST_NAMES: Annotated[dict[str, str] | None, NoDecode] = None
     LEADSYNC_MAX_RETRY_SECONDS: float = Field(default=180.0, ge=0)
     LEADSYNC_RATE_LIMIT_SCALE: float = Field(default=1.0, gt=0)
@@ -127,12 +131,12 @@ class Settings(BaseSettings):
     @field_validator("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", mode="before")
     @classmethod
     def _credential(cls, v: Any, info: ValidationInfo) -> Any:
-        return _clean_secret(v, name=str(info.field_name), required=True)
+        return clean_secret(v, name=str(info.field_name), required=True)
 
     @field_validator("TRELLO_API_SECRET", "WEBHOOK_SECRET", "LEADSYNC_DASHBOARD_PASSWORD", mode="before")
     @classmethod
     def _optional_secret(cls, v: Any, info: ValidationInfo) -> Any:
-        return _clean_secret(v, name=str(info.field_name), required=False)
+        return clean_secret(v, name=str(info.field_name), required=False)
 
     @field_validator("LEADSYNC_DASHBOARD_PASSWORD")
     @classmethod
@@ -146,7 +150,9 @@ class Settings(BaseSettings):
 
     @field_validator("AIRTABLE_BASE_ID")
     @classmethod
-    def _base_id(cls, v: str) -> str:
+    def _base_id(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
         v = v.strip()
         if not re.fullmatch(r"app[A-Za-z0-9]{14}", v):
             raise ValueError(f"'{v[:20]}' is not a base id ('app' followed by 14 letters or digits)")
@@ -154,7 +160,9 @@ class Settings(BaseSettings):
 
     @field_validator("TRELLO_BOARD_ID")
     @classmethod
-    def _board_id(cls, v: str) -> str:
+    def _board_id(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
         v = v.strip()
         if not (re.fullmatch(r"[0-9a-fA-F]{24}", v) or re.fullmatch(r"[A-Za-z0-9]{8}", v)):
             raise ValueError(f"'{v[:30]}' is neither a 24-hex board id nor an 8-character short link")
@@ -232,9 +240,7 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
             problem = str(err["msg"]).removeprefix("Value error, ")
         for secret in _given_secrets(env_file, overrides):
             problem = problem.replace(secret, "***")  # a secret pasted into another variable
-        raise ConfigError(
-            variable, problem, _FIXES.get(variable, "See the README's settings table")
-        ) from None
+        raise ConfigError(variable, problem, FIXES.get(variable, "See the README's settings table")) from None
 
 
 def _given_secrets(env_file: str | Path | None, overrides: Mapping[str, Any]) -> list[str]:

@@ -63,7 +63,7 @@ def register(engine: Engine) -> dict[str, Any]:
         )
         store.log("webhook registered", detail=f"Airtable {created['id']} -> {base}/webhook/airtable")
         result["airtable"] = {"id": created["id"], "status": "registered"}
-    token = engine.settings.TRELLO_TOKEN.get_secret_value()
+    token = engine.flow.trello_token.get_secret_value()
     trello_hooks = {h["id"]: h for h in engine.trello.list_webhooks(token)}
     stored = store.sync_state().trello_webhook_id
     if stored and stored in trello_hooks:
@@ -79,7 +79,7 @@ def register(engine: Engine) -> dict[str, Any]:
 
 def listing(engine: Engine) -> dict[str, Any]:
     """Both APIs' webhooks as they report them (secrets never included)."""
-    token = engine.settings.TRELLO_TOKEN.get_secret_value()
+    token = engine.flow.trello_token.get_secret_value()
     return {
         "airtable": engine.airtable.list_webhooks(),
         "trello": engine.trello.list_webhooks(token),

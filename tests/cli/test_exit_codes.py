@@ -88,5 +88,5 @@ def test_an_unreadable_side_exits_3_and_says_so_in_json(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     first = json.loads(result.stdout.splitlines()[0])
     assert first["error"] == "read_failed"
-    assert first["side"] == "Trello"
+    assert first["side"] == "Airtable schema"  # the first read of a cycle: the table's fields
     assert "Nothing was written" in first["message"]

@@ -28,7 +28,7 @@ from leadsync.core import (
     StatusLists,
     UpdateBase,
     UpdateCard,
-    WriteLeadStatus,
+    WriteLead,
     card_title,
     parse_lead_id,
     plan,
@@ -73,7 +73,7 @@ class World:
             UpdateBase,
             CreateCard,
             UpdateCard,
-            WriteLeadStatus,
+            WriteLead,
         )
         for kind in order:
             for op in p.ops:
@@ -105,7 +105,7 @@ class World:
                 closed=card.closed if ch.closed is None else ch.closed,
             )
             self.pairs[op.lead_id] = op.base_updates.applied_to(self.pairs[op.lead_id])
-        elif isinstance(op, WriteLeadStatus):
+        elif isinstance(op, WriteLead):
             self.leads[op.lead_id] = replace(self.leads[op.lead_id], status=op.status)
             self.pairs[op.lead_id] = op.base_updates.applied_to(self.pairs[op.lead_id])
 
@@ -240,7 +240,7 @@ def test_manual_policy_never_writes_a_conflicting_status(w: World) -> None:
     conflicts = set(conflicting_leads(w))
     p = w.plan(ConflictPolicy.MANUAL)
     for op in p.ops:
-        if isinstance(op, WriteLeadStatus):
+        if isinstance(op, WriteLead):
             assert op.lead_id not in conflicts
         if isinstance(op, UpdateCard):
             assert op.lead_id not in conflicts or op.changes.list_id is None

@@ -16,6 +16,7 @@ from leadsync.core import (
     ConflictPolicy,
     CreateCard,
     Lead,
+    LeadChanges,
     LinkCard,
     MergeBase,
     RecordConflict,
@@ -24,7 +25,7 @@ from leadsync.core import (
     UpdateBase,
     UpdateCard,
     WriteKind,
-    WriteLeadStatus,
+    WriteLead,
     card_title,
     keep_side,
     plan,
@@ -74,8 +75,8 @@ def test_a_status_change_in_airtable_moves_the_card() -> None:
 def test_a_card_moved_in_trello_changes_the_lead_status() -> None:
     lead, card, base = synced(a_lead())
     (write,) = planned([lead], [moved(card, "CONTACTED")], [base]).ops
-    assert write == WriteLeadStatus(
-        lead.id, "CONTACTED", BaseUpdate(status="CONTACTED"), "card moved in Trello"
+    assert write == WriteLead(
+        lead.id, LeadChanges(status="CONTACTED"), BaseUpdate(status="CONTACTED"), "card moved in Trello"
     )
 
 
@@ -123,9 +124,9 @@ def test_under_latest_a_later_airtable_change_moves_the_card() -> None:
 def test_under_latest_a_later_trello_change_writes_the_lead() -> None:
     leads, cards, bases = both_changed()
     p = planned(leads, cards, bases, winners={leads[0].id: Side.TRELLO})
-    assert [type(op) for op in p.ops] == [RecordConflict, WriteLeadStatus]
-    assert p.writes[0] == WriteLeadStatus(
-        leads[0].id, "CONTACTED", BaseUpdate(status="CONTACTED"), "card moved in Trello"
+    assert [type(op) for op in p.ops] == [RecordConflict, WriteLead]
+    assert p.writes[0] == WriteLead(
+        leads[0].id, LeadChanges(status="CONTACTED"), BaseUpdate(status="CONTACTED"), "card moved in Trello"
     )
 
 
@@ -150,7 +151,7 @@ def test_a_side_policy_keeps_that_side(policy: ConflictPolicy, kept: Side) -> No
         assert isinstance(write, UpdateCard)
         assert write.changes == CardChanges(list_id=list_of("QUALIFIED"))
     else:
-        assert isinstance(write, WriteLeadStatus)
+        assert isinstance(write, WriteLead)
         assert write.status == "CONTACTED"
 
 

@@ -200,7 +200,7 @@ def test_one_deleted_lead_in_a_status_batch_holds_back_no_other(
     leads = [client.create_lead({"Name": name, "Status": "NEW"}) for name in ("Ann", "Bob", "Cy")]
     gone = leads[1].id
     client.http.request("DELETE", f"/v0/{sandbox.settings['AIRTABLE_BASE_ID']}/Leads/{gone}")
-    results = client.update_statuses([(lead.id, "CONTACTED") for lead in leads])
+    results = client.update_leads([(lead.id, {"Status": "CONTACTED"}) for lead in leads])
     failed = {lid for ids, error in results if error is not None for lid in ids}
     assert failed == {gone}
     assert {lead.status for lead in client.get_leads([leads[0].id, leads[2].id]).values()} == {"CONTACTED"}

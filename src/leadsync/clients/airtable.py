@@ -1,4 +1,9 @@
-"""Airtable client: the Leads table (paged reads, batched status writes, formulas) and webhooks."""
+"""Airtable client: the Leads table (paged reads, batched writes, formulas) and webhooks.
+
+Once a flow's table is resolved (:meth:`AirtableClient.use`), every read asks for its fields by id
+with ``returnFieldsByFieldId`` and every write names fields by id, and the table is addressed by its
+``tbl...`` id: renaming a field or the table in Airtable's UI changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Any, TypedDict
 from urllib.parse import quote
 
 from leadsync.clients.http import ApiHttp
+from leadsync.clients.lead_codec import LeadCodec
 from leadsync.core import Lead, LeadId
 from leadsync.errors import BadRequest, NotFound
 
@@ -102,11 +108,25 @@ class AirtableClient:
         self.http = http
         self.base_id = base_id
         self.table = table
+        self.codec: LeadCodec | None = None
         self._path = f"/v0/{base_id}/{quote(table, safe='')}"
+
+    def use(self, codec: LeadCodec) -> None:
+        """Read and write the resolved table by its id and its fields by theirs, from now on."""
+        self.codec = codec
+        self._path = f"/v0/{self.base_id}/{codec.table.table_id}"
+
+    def _record_lead(self, record: RecordJson, shared: dict[str, str] | None = None) -> Lead:
+        if self.codec is not None:
+            return self.codec.to_lead(record, shared)
+        return to_lead(record, shared)
+
+    def _fields(self) -> list[str]:
+        return self.codec.field_ids() if self.codec is not None else list(FIELDS)
 
     # ---- reads ------------------------------------------------------------------------------------
     def iter_pages(
-        self, formula: str | None = None, fields: Iterable[str] = FIELDS, *, after: str | None = None
+        self, formula: str | None = None, fields: Iterable[str] | None = None, *, after: str | None = None
     ) -> Iterator[list[Lead]]:
         """Every lead matching ``formula``, a page (at most 100) at a time, or the pages after the offset
         ``after``; restarts once from the first page if Airtable expired the iterator (the caller
@@ -128,9 +148,10 @@ class AirtableClient:
             if not offset:
                 return
 
-    @staticmethod
-    def _list_body(formula: str | None, fields: Iterable[str]) -> dict[str, Any]:
-        body: dict[str, Any] = {"pageSize": 100, "fields": list(fields)}
+    def _list_body(self, formula: str | None, fields: Iterable[str] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"pageSize": 100, "fields": list(self._fields() if fields is None else fields)}
+        if self.codec is not None:
+            body["returnFieldsByFieldId"] = True
         if formula:
             body["filterByFormula"] = formula
         return body
@@ -142,13 +163,13 @@ class AirtableClient:
             "POST", f"{self._path}/listRecords", json_body=dict(body, offset=offset) if offset else body,
             kind="read",
         )  # fmt: skip
-        return [to_lead(r, shared) for r in page.get("records", [])], page.get("offset") or None
+        return [self._record_lead(r, shared) for r in page.get("records", [])], page.get("offset") or None
 
     def all_leads(self) -> dict[LeadId, Lead]:
         """Every lead. Each page names the next, so one listing waits a round trip per 100 records; when
         the first page says there are more, and :meth:`in_flight` allows more requests than one, the
         table is read as 2 or 4 slices at once (:func:`slice_formulas`), the first page dropped."""
-        first, offset = self._page(self._list_body(None, FIELDS), None)
+        first, offset = self._page(self._list_body(None, None), None)
         leads = {lead.id: lead for lead in first}
         if offset is None:
             return leads
@@ -183,15 +204,24 @@ class AirtableClient:
         """The given leads that still exist, read by record id formulas (ids gone are simply absent)."""
         return self._by_ids(list(ids), lambda lid: record_id_formula(lid))
 
-    def status_changed_after(self, times: dict[LeadId, datetime]) -> set[LeadId]:
-        """Of the given leads, those whose Status was changed in Airtable after the given moment."""
+    def changed_after(self, role: str, times: dict[LeadId, datetime]) -> set[LeadId]:
+        """Of the given leads, those whose ``role``'s field (``status``, ``due``) was changed in Airtable
+        after the given moment. Formulas need the field's current name (``{fld...}`` is refused as an
+        unknown field name), which the table's resolution this cycle gave."""
+        name = "Status"
+        if self.codec is not None:
+            name = self.codec.table.roles[role].name
+        field_ref = "{" + name.replace("}", "\\}") + "}"
 
         def clause(lid: LeadId) -> str:
-            return f"AND({record_id_formula(lid)},IS_AFTER(LAST_MODIFIED_TIME({{Status}}),{formula_time(times[lid])}))"
+            return f"AND({record_id_formula(lid)},IS_AFTER(LAST_MODIFIED_TIME({field_ref}),{formula_time(times[lid])}))"
 
-        return set(self._by_ids(list(times), clause, fields=("Name",)))
+        first = self._fields()[:1]
+        return set(self._by_ids(list(times), clause, fields=first))
 
-    def _by_ids(self, ids: list[LeadId], clause: Any, fields: Iterable[str] = FIELDS) -> dict[LeadId, Lead]:
+    def _by_ids(
+        self, ids: list[LeadId], clause: Any, fields: Iterable[str] | None = None
+    ) -> dict[LeadId, Lead]:
         out: dict[LeadId, Lead] = {}
         chunk: list[str] = []
         size = 0
@@ -206,15 +236,16 @@ class AirtableClient:
             out.update(self._query_or(chunk, fields))
         return out
 
-    def _query_or(self, clauses: list[str], fields: Iterable[str]) -> dict[LeadId, Lead]:
+    def _query_or(self, clauses: list[str], fields: Iterable[str] | None) -> dict[LeadId, Lead]:
         formula = clauses[0] if len(clauses) == 1 else "OR(" + ",".join(clauses) + ")"
         return {lead.id: lead for page in self.iter_pages(formula, fields) for lead in page}
 
     # ---- writes -----------------------------------------------------------------------------------
-    def update_statuses(
-        self, updates: list[tuple[LeadId, str]]
+    def update_leads(
+        self, updates: list[tuple[LeadId, dict[str, Any]]]
     ) -> list[tuple[list[LeadId], Exception | None]]:
-        """PATCH Status in batches of 10; returns each batch's ids and its error (None when written).
+        """PATCH each lead's cells (keyed by field id, or by name before the table is resolved) in
+        batches of 10; returns each batch's ids and its error (None when written).
 
         Airtable refuses a whole batch when one of its records is refused (deleted since it was read, say):
         such a batch is sent again one record at a time, so that one lead's failure holds back no other.
@@ -222,15 +253,15 @@ class AirtableClient:
         results: list[tuple[list[LeadId], Exception | None]] = []
         for i in range(0, len(updates), BATCH):
             batch = updates[i : i + BATCH]
-            error = self._patch_statuses(batch)
+            error = self._patch(batch)
             if isinstance(error, BadRequest | NotFound) and len(batch) > 1:
-                results.extend(([lid], self._patch_statuses([(lid, status)])) for lid, status in batch)
+                results.extend(([lid], self._patch([(lid, cells)])) for lid, cells in batch)
             else:
                 results.append(([lid for lid, _ in batch], error))
         return results
 
-    def _patch_statuses(self, batch: list[tuple[LeadId, str]]) -> Exception | None:
-        body = {"records": [{"id": lid, "fields": {"Status": status}} for lid, status in batch]}
+    def _patch(self, batch: list[tuple[LeadId, dict[str, Any]]]) -> Exception | None:
+        body = {"records": [{"id": lid, "fields": cells} for lid, cells in batch]}
         try:
             self.http.request("PATCH", self._path, json_body=body)
         except Exception as exc:  # reported per batch by the caller, never raised past it
@@ -238,7 +269,8 @@ class AirtableClient:
         return None
 
     def create_lead(self, fields: dict[str, Any]) -> Lead:
-        """Create one record with ``fields`` and return it as a lead (a create is never retried blindly)."""
+        """Create one record with ``fields`` (by name) and return it as a lead of the seed's fields (a
+        create is never retried blindly)."""
         record = self.http.request("POST", self._path, json_body={"fields": fields}, idempotent=False)
         return to_lead(record)
 
@@ -254,8 +286,9 @@ class AirtableClient:
 
     def table_schema(self) -> dict[str, Any]:
         """The schema of the Leads table, found by name or id; raises BadRequest when the base has no such table."""
+        wanted = {self.table} | ({self.codec.table.table_id} if self.codec is not None else set())
         for table in self.schema().get("tables", []):
-            if table["name"] == self.table or table["id"] == self.table:
+            if table["name"] in wanted or table["id"] in wanted:
                 return dict(table)
         raise BadRequest(
             "airtable",

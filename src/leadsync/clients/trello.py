@@ -1,10 +1,15 @@
-"""Trello client: the board, its lists and cards, board actions and webhooks."""
+"""Trello client: the board, its lists, labels and cards, board actions and webhooks.
+
+Cards are read with their ``due`` and ``idLabels``; the due date is brought to the form of the flow's
+Airtable due field as it is parsed (:mod:`leadsync.clients.due_dates`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
+from leadsync.clients.due_dates import DATE, canonical_due
 from leadsync.clients.http import ApiHttp
 from leadsync.core import Card, CardId, ListId
 from leadsync.errors import ServerError
@@ -19,7 +24,7 @@ __all__ = [
     "to_card",
 ]
 
-CARD_FIELDS = "id,name,desc,idList,closed"
+CARD_FIELDS = "id,name,desc,idList,closed,due,idLabels"
 BATCH = 10  # routes per /1/batch request, Trello's maximum
 BATCHES_BEFORE_LISTING = 3
 TOKEN_WEBHOOKS = "/1/tokens/***/webhooks"  # noqa: S105 - not a secret: what errors show instead of the token
@@ -33,19 +38,28 @@ class CardJson(TypedDict, total=False):
     desc: str
     idList: str
     closed: bool
+    due: str | None
+    idLabels: list[str]
 
 
-def to_card(raw: CardJson, shared: dict[str, str] | None = None) -> Card:
-    """A card from its JSON; ``shared`` keeps one copy of each list id across many cards."""
+_NO_LABELS: frozenset[str] = frozenset()
+
+
+def to_card(raw: CardJson, shared: dict[str, str] | None = None, due_type: str = DATE) -> Card:
+    """A card from its JSON, its due date in the form of a ``due_type`` Airtable field; ``shared``
+    keeps one copy of each list id across many cards."""
     list_id = raw.get("idList", "")
     if shared is not None:
         list_id = shared.setdefault(list_id, list_id)
+    labels = raw.get("idLabels")
     return Card(
         CardId(raw["id"]),
         raw.get("name", ""),
         raw.get("desc", ""),
         ListId(list_id),
         bool(raw.get("closed", False)),
+        canonical_due(raw.get("due"), due_type),
+        frozenset(labels) if labels else _NO_LABELS,
     )
 
 
@@ -55,6 +69,7 @@ class TrelloClient:
     def __init__(self, http: ApiHttp, board: str) -> None:
         self.http = http
         self.board = board
+        self.due_type = DATE  # the flow's Airtable due field's type, once resolved
         self._board_id: str | None = board if len(board) == 24 else None
 
     @property
@@ -95,8 +110,10 @@ class TrelloClient:
         :class:`Card` as it is parsed (list ids shared between cards)."""
         shared: dict[str, str] = {}
 
+        due_type = self.due_type
+
         def card(raw: dict[str, Any]) -> Card:
-            return to_card(raw, shared)  # type: ignore[arg-type]
+            return to_card(raw, shared, due_type)  # type: ignore[arg-type]
 
         parsed = self.http.request(
             "GET", f"/1/boards/{self.board_id}/cards/all", params={"fields": CARD_FIELDS}, object_hook=card
@@ -131,7 +148,7 @@ class TrelloClient:
             for cid, item in zip(chunk, items, strict=True):
                 status, body = next(iter(item.items()))
                 if status == "200" and isinstance(body, dict):
-                    card = to_card(body)  # type: ignore[arg-type]
+                    card = to_card(body, None, self.due_type)  # type: ignore[arg-type]
                     found[card.id] = card
                 elif status in ("404", "400"):
                     gone.add(cid)
@@ -141,19 +158,35 @@ class TrelloClient:
                     )
         return found, gone
 
-    def create_card(self, list_id: str, name: str, desc: str) -> Card:
-        """Create a card at the bottom of ``list_id`` and return it (a create is never retried blindly)."""
+    def labels(self) -> list[dict[str, Any]]:
+        """The board's labels, each with its id, name and color."""
+        return list(
+            self.http.request(
+                "GET", f"/1/boards/{self.board_id}/labels", params={"fields": "id,name,color", "limit": 1000}
+            )
+        )
+
+    def create_label(self, name: str) -> str:
+        """Create a board label (no color) and return its id."""
         raw = self.http.request(
             "POST",
-            "/1/cards",
-            json_body={"idList": list_id, "name": name, "desc": desc, "pos": "bottom"},
+            f"/1/boards/{self.board_id}/labels",
+            json_body={"name": name, "color": None},
             idempotent=False,
         )
-        return to_card(raw)
+        return str(raw["id"])
+
+    def create_card(self, list_id: str, name: str, desc: str, extra: dict[str, Any] | None = None) -> Card:
+        """Create a card at the bottom of ``list_id`` (with ``extra`` fields such as ``due`` and
+        ``idLabels``) and return it (a create is never retried blindly)."""
+        body = {"idList": list_id, "name": name, "desc": desc, "pos": "bottom"} | (extra or {})
+        raw = self.http.request("POST", "/1/cards", json_body=body, idempotent=False)
+        return to_card(raw, None, self.due_type)
 
     def update_card(self, card_id: str, changes: dict[str, Any]) -> Card:
         """Apply ``changes`` (Trello field names) to one card and return the card as Trello now holds it."""
-        return to_card(self.http.request("PUT", f"/1/cards/{card_id}", json_body=changes))
+        raw = self.http.request("PUT", f"/1/cards/{card_id}", json_body=changes)
+        return to_card(raw, None, self.due_type)
 
     def actions(
         self, *, since: str | None = None, filter_: str = "all", limit: int = 1000

@@ -8,6 +8,7 @@ from leadsync.core.block import (
     NAME_LIMIT,
     TITLE_PREFIX,
     card_title,
+    lead_title,
     merge_desc,
     parse_lead_id,
     render_block,
@@ -15,6 +16,7 @@ from leadsync.core.block import (
     without_control_characters,
 )
 from leadsync.core.conflicts import Conflict, keep_side
+from leadsync.core.field_merge import DUE
 from leadsync.core.ops import (
     KEEP,
     BaseUpdate,
@@ -22,6 +24,7 @@ from leadsync.core.ops import (
     CreateCard,
     CycleMode,
     Keep,
+    LeadChanges,
     LinkCard,
     Op,
     PairState,
@@ -34,7 +37,7 @@ from leadsync.core.ops import (
     UpdateBase,
     UpdateCard,
     WriteKind,
-    WriteLeadStatus,
+    WriteLead,
 )
 from leadsync.core.planner import plan, settle
 from leadsync.core.snapshot import Snapshot
@@ -50,6 +53,7 @@ from leadsync.core.values import Card, CardId, Lead, LeadId, ListId, MergeBase, 
 __all__ = [
     "DEFAULT_STATUSES",
     "DESC_LIMIT",
+    "DUE",
     "KEEP",
     "NAME_LIMIT",
     "NO_CARD_STATUSES",
@@ -65,6 +69,7 @@ __all__ = [
     "CycleMode",
     "Keep",
     "Lead",
+    "LeadChanges",
     "LeadId",
     "LinkCard",
     "ListId",
@@ -83,10 +88,11 @@ __all__ = [
     "UpdateBase",
     "UpdateCard",
     "WriteKind",
-    "WriteLeadStatus",
+    "WriteLead",
     "card_created_at",
     "card_title",
     "keep_side",
+    "lead_title",
     "merge_desc",
     "parse_lead_id",
     "plan",

@@ -88,8 +88,9 @@ def _adoptable(
 
 
 def _adopted_base(lead_id: LeadId, card: Card) -> MergeBase:
-    """Name/email/source as the card shows them (so a matching card needs no write); status unknown,
-    so a differing status is a conflict settled by the policy (a conservative bootstrap)."""
+    """Name/email/source as the card shows them (so a matching card needs no write); status and due date
+    unknown, so a differing value is a conflict settled by the policy (a conservative bootstrap); no
+    labels, so both sides' labels are kept."""
     shown = shown_fields(card)
     return MergeBase(
         lead_id,
@@ -99,4 +100,5 @@ def _adopted_base(lead_id: LeadId, card: Card) -> MergeBase:
         shown.get("email", ""),
         shown.get("source", ""),
         card_closed=card.closed,
+        due=UNKNOWN_STATUS,  # like the status: a differing due date is a conflict the policy settles
     )

@@ -19,6 +19,7 @@ __all__ = [
     "NAME_LIMIT",
     "TITLE_PREFIX",
     "card_title",
+    "lead_title",
     "merge_desc",
     "parse_lead_id",
     "render_block",
@@ -64,6 +65,13 @@ def card_title(name: str) -> str:
     return title[:NAME_LIMIT]
 
 
+def lead_title(lead: Lead) -> str:
+    """The card title of ``lead``: its flow's template as rendered by the shell, else ``card_title``."""
+    if not lead.title:
+        return card_title(lead.name)
+    return (_one_line_unbounded(lead.title) or card_title(lead.name))[:NAME_LIMIT]
+
+
 def _one_line_unbounded(value: str) -> str:
     return without_control_characters(" ".join(value.split()))
 
@@ -73,18 +81,26 @@ def render_block(lead: Lead) -> str:
     lines = [f"Lead Name: {_one_line(lead.name)}", f"Email: {_one_line(lead.email)}"]
     if lead.source:
         lines.append(f"Source: {_one_line(lead.source)}")
+    lines.extend(f"{_one_line(label)}: {_one_line(value)}" for label, value in lead.extra)
     lines.append(f"Lead ID: {lead.id}")
     return "\n".join(lines)
 
 
-def _block_span(lines: list[str]) -> tuple[int, int] | None:
-    """[start, end) of the managed block, or None."""
+def _block_span(lines: list[str], labels: frozenset[str] = frozenset()) -> tuple[int, int] | None:
+    """[start, end) of the managed block, or None; ``labels`` are the flow's extra block lines' labels."""
+
+    def in_block(line: str) -> bool:
+        if _BLOCK_LINE.match(line):
+            return True
+        label, colon, _ = line.partition(":")
+        return bool(colon) and label.strip() in labels
+
     for i, line in enumerate(lines):
         if _LEAD_ID_LINE.match(line):
             start, end = i, i + 1
-            while start > 0 and _BLOCK_LINE.match(lines[start - 1]):
+            while start > 0 and in_block(lines[start - 1]):
                 start -= 1
-            while end < len(lines) and _BLOCK_LINE.match(lines[end]) and not _LEAD_ID_LINE.match(lines[end]):
+            while end < len(lines) and in_block(lines[end]) and not _LEAD_ID_LINE.match(lines[end]):
                 end += 1
             return start, end
     return None
@@ -104,7 +120,7 @@ def merge_desc(desc: str, lead: Lead) -> str | None:
     """
     lines = desc.split("\n")
     block = render_block(lead).split("\n")
-    span = _block_span(lines)
+    span = _block_span(lines, frozenset(_one_line(label) for label, _ in lead.extra))
     if span is None:
         person = desc.rstrip("\n")
         merged = f"{person}\n\n" + "\n".join(block) if person else "\n".join(block)

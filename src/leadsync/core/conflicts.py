@@ -1,4 +1,5 @@
-"""Status conflicts: both sides changed a lead's status to different values since the merge base.
+"""Conflicts: both sides changed a two-way field (the status, or the due date) of a lead to different
+values since the merge base.
 
 One type for a conflict found by the planner, recorded by the store and resolved by a person.
 """
@@ -16,9 +17,10 @@ __all__ = ["Conflict", "keep_side"]
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """One status conflict of a linked pair.
+    """One conflict of a linked pair on one ``field`` (``"status"`` or ``"due"``).
 
-    ``winner`` is the side the policy kept (None: left for a person, or not decided yet).
+    ``base_status``, ``airtable_status`` and ``trello_status`` hold that field's values (their names
+    are the status's, the first field that could conflict). ``winner`` is the side the policy kept (None: left for a person, or not decided yet).
     ``detected_at``, ``resolved_at`` and ``resolution`` are set once the conflict is recorded or settled;
     ``id`` is its number in the store's record, once read back from it.
     """
@@ -34,6 +36,7 @@ class Conflict:
     resolved_at: datetime | None = None
     resolution: str | None = None
     id: int | None = None
+    field: str = "status"
 
     def decided(self, winner: Side | None) -> Conflict:
         """This conflict with the policy's choice (None: left for a person) and its resolution text."""
@@ -41,16 +44,18 @@ class Conflict:
         return replace(self, winner=winner, resolution=resolution)
 
     def status_of(self, side: Side) -> str | None:
-        """The status ``side`` holds in this conflict."""
+        """The value ``side`` holds in this conflict."""
         return self.airtable_status if side is Side.AIRTABLE else self.trello_status
 
 
 def keep_side(conflict: Conflict, base: MergeBase, keep: Side, at: datetime) -> tuple[Conflict, MergeBase]:
-    """A person keeps ``keep``'s status: the conflict resolved, and the pair's new merge base.
+    """A person keeps ``keep``'s value: the conflict resolved, and the pair's new merge base.
 
-    The new base holds the losing side's status, so the kept side is the only one that changed since
-    the base: the next cycle writes the kept status to the other side, like any one-sided change.
+    The new base holds the losing side's value, so the kept side is the only one that changed since
+    the base: the next cycle writes the kept value to the other side, like any one-sided change.
     """
     losing = Side.TRELLO if keep is Side.AIRTABLE else Side.AIRTABLE
     resolved = replace(conflict, winner=keep, resolved_at=at, resolution=f"manual: kept {keep.value}")
+    if conflict.field == "due":
+        return resolved, replace(base, due=conflict.status_of(losing))
     return resolved, replace(base, status=conflict.status_of(losing))

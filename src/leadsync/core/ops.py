@@ -17,6 +17,7 @@ __all__ = [
     "CreateCard",
     "CycleMode",
     "Keep",
+    "LeadChanges",
     "LinkCard",
     "Op",
     "PairState",
@@ -29,7 +30,7 @@ __all__ = [
     "UpdateBase",
     "UpdateCard",
     "WriteKind",
-    "WriteLeadStatus",
+    "WriteLead",
 ]
 
 
@@ -63,21 +64,52 @@ class Keep(Enum):
 
 
 KEEP = Keep.KEEP
-"""The value of a :class:`BaseUpdate` status that leaves the base's status alone."""
+"""The value of a field that leaves it as it is where None is a value (a status or a due date unset)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CardChanges:
-    """The card fields one update writes (None: left as it is)."""
+    """The card fields one update writes (None or :data:`KEEP`: left as it is).
+
+    ``due`` None removes the due date; ``add_labels``/``remove_labels`` are options of the labels
+    field, whose board labels the executor finds (or creates once).
+    """
 
     list_id: ListId | None = None
     title: str | None = None
     description: str | None = None
     closed: bool | None = None
+    due: str | Keep | None = KEEP
+    add_labels: frozenset[str] = frozenset()
+    remove_labels: frozenset[str] = frozenset()
+    card_label_ids: frozenset[str] = frozenset()  # the card's labels as read, kept but for those removed
 
     def names(self) -> list[str]:
         """The changed fields' names, sorted."""
-        return sorted(f.name for f in fields(self) if getattr(self, f.name) is not None)
+        out = [n for n in ("list_id", "title", "description", "closed") if getattr(self, n) is not None]
+        if self.due is not KEEP:
+            out.append("due")
+        if self.add_labels or self.remove_labels:
+            out.append("labels")
+        return sorted(out)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadChanges:
+    """The lead fields one write sets (None or :data:`KEEP`: left as it is; ``due`` None clears it)."""
+
+    status: str | None = None
+    due: str | Keep | None = KEEP
+    labels: frozenset[str] | None = None
+
+    def names(self) -> list[str]:
+        """The roles written, in a fixed order."""
+        out = ["status"] if self.status is not None else []
+        if self.due is not KEEP:
+            out.append("due")
+        if self.labels is not None:
+            out.append("labels")
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +123,10 @@ class BaseUpdate:
     card_closed: bool | None = None
     lead_deleted: bool | None = None
     card_deleted: bool | None = None
+    title: str | None = None
+    extra: tuple[tuple[str, str], ...] | None = None
+    due: str | Keep | None = KEEP
+    labels: frozenset[str] | None = None
 
     def applied_to(self, base: MergeBase) -> MergeBase:
         """``base`` with these changes."""
@@ -112,10 +148,15 @@ class BaseUpdate:
             or self.card_closed is not None
             or self.lead_deleted is not None
             or self.card_deleted is not None
+            or self.title is not None
+            or self.extra is not None
+            or self.due is not KEEP
+            or self.labels is not None
         )
 
 
 _BASE_UPDATE_FIELDS = tuple(f.name for f in fields(BaseUpdate))
+_NONE_IS_A_VALUE = frozenset({"status", "due"})
 
 
 def _set_fields(update: BaseUpdate) -> dict[str, Any]:
@@ -123,7 +164,7 @@ def _set_fields(update: BaseUpdate) -> dict[str, Any]:
     changed: dict[str, Any] = {}
     for name in _BASE_UPDATE_FIELDS:
         value = getattr(update, name)
-        if value is not KEEP and (value is not None or name == "status"):
+        if value is not KEEP and (value is not None or name in _NONE_IS_A_VALUE):
             changed[name] = value
     return changed
 
@@ -137,6 +178,8 @@ class CreateCard:
     name: str
     desc: str
     base: MergeBase  # the base to store once the card exists (its card_id filled in then)
+    due: str | None = None
+    labels: frozenset[str] = frozenset()  # options of the labels field, as board labels on the card
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +195,18 @@ class UpdateCard:
 
 
 @dataclass(frozen=True, slots=True)
-class WriteLeadStatus:
-    """Write a status to a linked lead, then advance its base."""
+class WriteLead:
+    """Write to a linked lead's two-way fields (status, due, labels), then advance its base."""
 
     lead_id: LeadId
-    status: str
+    changes: LeadChanges
     base_updates: BaseUpdate
     reason: str = ""
+
+    @property
+    def status(self) -> str | None:
+        """The status written, if any."""
+        return self.changes.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +244,7 @@ class ResolveConflict:
 
     lead_id: LeadId
     resolution: str
+    field: str = "status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +257,7 @@ class Report:
     card_id: CardId | None = None
 
 
-Op = CreateCard | UpdateCard | WriteLeadStatus | LinkCard | UpdateBase | RecordConflict | ResolveConflict
+Op = CreateCard | UpdateCard | WriteLead | LinkCard | UpdateBase | RecordConflict | ResolveConflict
 """Any operation of a plan."""
 
 
@@ -226,6 +275,7 @@ class PairState:
     pending: BaseUpdate
     trello_status: str | None
     conflict_open: bool
+    due_conflict_open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +296,9 @@ class Plan:
     unsettled: tuple[Unsettled, ...] = ()
 
     @property
-    def writes(self) -> tuple[CreateCard | UpdateCard | WriteLeadStatus, ...]:
+    def writes(self) -> tuple[CreateCard | UpdateCard | WriteLead, ...]:
         """The operations that write to an API."""
-        return tuple(op for op in self.ops if isinstance(op, CreateCard | UpdateCard | WriteLeadStatus))
+        return tuple(op for op in self.ops if isinstance(op, CreateCard | UpdateCard | WriteLead))
 
     def __bool__(self) -> bool:
         return bool(self.ops or self.unsettled)

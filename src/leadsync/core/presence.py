@@ -33,6 +33,7 @@ def live_pair(
     status_of: Mapping[str, str],
     open_conflicts: Set[str],
     draft: PlanDraft,
+    open_due_conflicts: Set[str] = frozenset(),
 ) -> PairState | None:
     """The pair's state when both sides are live and syncing; None when presence settled it (its
     operations then added to ``draft``)."""
@@ -61,7 +62,13 @@ def live_pair(
         return None
     lead = lead or _unchanged_lead(effective)
     return PairState(
-        lead, card, effective, pending, status_of.get(card.list_id), base.lead_id in open_conflicts
+        lead,
+        card,
+        effective,
+        pending,
+        status_of.get(card.list_id),
+        base.lead_id in open_conflicts,
+        base.lead_id in open_due_conflicts,
     )
 
 
@@ -95,4 +102,14 @@ def _unchanged_lead(base: MergeBase) -> Lead:
 
     Only reached for a lead not read and not known gone (a complete read without it is a deletion)."""
     status = None if base.status == UNKNOWN_STATUS else base.status
-    return Lead(base.lead_id, base.name, base.email, status, base.source)
+    return Lead(
+        base.lead_id,
+        base.name,
+        base.email,
+        status,
+        base.source,
+        base.title,
+        base.extra,
+        base.due,
+        base.labels,
+    )

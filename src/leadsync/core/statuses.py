@@ -32,9 +32,12 @@ class ConflictPolicy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StatusLists:
-    """The 1:1 mapping between statuses and the board's lists."""
+    """The 1:1 mapping between statuses and the board's lists, the statuses whose new leads get no
+    card, and the board's label of each option of the labels field (by id, so a rename holds)."""
 
     list_by_status: Mapping[str, ListId] = field(default_factory=dict)
+    no_card: frozenset[str] = NO_CARD_STATUSES
+    label_by_option: Mapping[str, str] | None = None  # None: the flow maps no labels field
 
     def list_for(self, status: str | None) -> ListId | None:
         """The list a card of this status belongs in, if any."""
@@ -54,5 +57,17 @@ class StatusLists:
             out.setdefault(list_id, status)
         return out
 
+    def options_of(self, label_ids: frozenset[str]) -> frozenset[str]:
+        """The options a card's labels stand for (labels that map to no option are not counted)."""
+        if not label_ids or not self.label_by_option:
+            return frozenset()
+        return frozenset(option for option, lid in self.label_by_option.items() if lid in label_ids)
+
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.list_by_status.items())))
+        return hash(
+            (
+                tuple(sorted(self.list_by_status.items())),
+                self.no_card,
+                tuple(sorted((self.label_by_option or {}).items())),
+            )
+        )

@@ -36,13 +36,23 @@ def card_created_at(card_id: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Lead:
-    """One row of the Leads table, as read (empty cells are empty strings / None)."""
+    """One row of the Leads table, as read (empty cells are empty strings / None).
+
+    ``title`` is the card title the flow's template gives ("" when the template is the default,
+    ``Follow up: {name}``); ``extra`` the block's lines beyond name, email and source, as (label, text);
+    ``due`` the due date in the Airtable field's own form (``YYYY-MM-DD`` or an ISO date-time);
+    ``labels`` the options of the labels field. Roles a flow does not map stay empty.
+    """
 
     id: LeadId
     name: str = ""
     email: str = ""
     status: str | None = None
     source: str = ""
+    title: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+    due: str | None = None
+    labels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,8 @@ class Card:
     desc: str
     list_id: ListId
     closed: bool = False
+    due: str | None = None  # in the form of the flow's Airtable due field (the shell converts it)
+    label_ids: frozenset[str] = frozenset()
 
     @property
     def created_at(self) -> datetime:
@@ -65,9 +77,10 @@ class Card:
 class MergeBase:
     """What both sides agreed on at the last sync of one linked lead/card pair.
 
-    ``name``/``email``/``source`` are the lead's values last written to the card; ``status`` is the
-    status both sides last agreed on (None: the lead had no status). ``card_closed`` is the card's
-    archive flag as last seen; ``lead_deleted``/``card_deleted`` record a side that is gone for good.
+    ``name``/``email``/``source``/``title``/``extra`` are the lead's values last written to the card;
+    ``status``, ``due`` and ``labels`` the values both sides last agreed on (None: the lead had no
+    status, or no due date). ``card_closed`` is the card's archive flag as last seen;
+    ``lead_deleted``/``card_deleted`` record a side that is gone for good.
     """
 
     lead_id: LeadId
@@ -79,3 +92,7 @@ class MergeBase:
     card_closed: bool = False
     lead_deleted: bool = False
     card_deleted: bool = False
+    title: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+    due: str | None = None
+    labels: frozenset[str] = frozenset()

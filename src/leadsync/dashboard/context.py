@@ -72,19 +72,22 @@ class Dashboard:
         return self.worker().engine.store
 
     def links(self) -> Links:
-        """Links to records and cards of the served base and table."""
-        table = self.store.sync_state().airtable_table_id or self.settings.AIRTABLE_LEADS_TABLE_NAME
-        return Links(self.settings.AIRTABLE_BASE_ID, table)
+        """Links to records and cards of the served flow's base and table."""
+        engine = self.worker().engine
+        remembered = self.store.remembered_ids(engine.flow.name)
+        table = (
+            remembered.get("field:table") or self.store.sync_state().airtable_table_id or engine.flow.table
+        )
+        return Links(engine.flow.base_id, table)
 
     def list_names(self) -> dict[str, str]:
-        """Trello list id -> list name, as far as known without asking Trello."""
-        by_status = dict(self.settings.TRELLO_LIST_IDS or {})
-        if not by_status:
-            # The engine reads the board's lists once, at its first cycle; the page never waits on Trello.
-            cached = getattr(self.worker().engine, "_mapping", None)
-            by_status = dict(getattr(cached, "list_by_status", {}) or {})
-        names = self.settings.list_names
-        return {list_id: names.get(status, status) for status, list_id in by_status.items()}
+        """Trello list id -> list name, as far as the settings and the store know (never asking Trello)."""
+        flow = self.worker().engine.flow
+        by_status = dict(flow.list_ids or {})
+        if not by_status:  # the ids the engine resolved the list names to, remembered in the store
+            remembered = self.store.remembered_ids(flow.name)
+            by_status = {k.removeprefix("list:"): v for k, v in remembered.items() if k.startswith("list:")}
+        return {list_id: flow.statuses.get(status, status) for status, list_id in by_status.items()}
 
     def render(
         self, request: Request, name: str, session: Session | None, status: int = 200, **values: Any

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from leadsync.config import FlowConfig, load_flows, one_flow
 from leadsync.core import (
+    DUE,
     CardId,
     Conflict,
     CreateCard,
@@ -30,6 +32,7 @@ from leadsync.core import (
     settle,
 )
 from leadsync.engine.latest import latest_winners
+from leadsync.engine.mapping import FlowMapping
 from leadsync.engine.reading import Reader
 from leadsync.engine.wiring import Wiring
 from leadsync.executor import Executor, Outcome, Progress
@@ -72,11 +75,18 @@ class Engine:
     """Clients, store and mapping for one Airtable table and one Trello board."""
 
     def __init__(
-        self, settings: Settings, *, http: httpx.Client | None = None, store: Store | None = None
+        self,
+        settings: Settings,
+        *,
+        flow: FlowConfig | None = None,
+        http: httpx.Client | None = None,
+        store: Store | None = None,
     ) -> None:
-        """Wire the clients from ``settings``; ``http`` and ``store`` are built from them unless given."""
+        """Wire the clients of ``flow`` (default: the one flow the settings define); ``http`` and
+        ``store`` are built from the settings unless given."""
         self.settings = settings
-        self.wiring = Wiring.build(settings, http=http, store=store)
+        self.flow = flow or one_flow(load_flows(settings), None)
+        self.wiring = Wiring.build(settings, self.flow, http=http, store=store)
         self.http = self.wiring.http
         self.store = self.wiring.store
         self.counter = self.wiring.counter
@@ -84,18 +94,20 @@ class Engine:
         self.trello_pacer = self.wiring.trello_pacer
         self.airtable = self.wiring.airtable
         self.trello = self.wiring.trello
-        self.reader = Reader(settings, self.store, self.airtable, self.trello)
-        self._mapping: StatusLists | None = None
+        self.reader = Reader(settings, self.flow, self.store, self.airtable, self.trello)
+        self.flow_mapping = FlowMapping(self.flow, self.store, self.airtable, self.trello, self.reader)
 
     def close(self) -> None:
         """Close the HTTP client and the store."""
         self.wiring.close()
 
     def mapping(self) -> StatusLists:
-        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board (read once)."""
-        if self._mapping is None:
-            self._mapping = self.reader.status_lists()
-        return self._mapping
+        """Status -> list id (from TRELLO_LIST_IDS, else by list name on the board, read once), the
+        statuses that get no card, and the options' board labels; the table is resolved first when no
+        cycle did yet."""
+        if self.flow_mapping.table is None:
+            self.flow_mapping.refresh_table()
+        return self.flow_mapping.lists()
 
     def member_id(self) -> str:
         """leadsync's own Trello member (its actions are echoes of its own writes)."""
@@ -112,7 +124,7 @@ class Engine:
         return self.reader.targets(lead_ids, card_ids, prefetched)
 
     def latest_winners(self, conflicts: Sequence[Conflict], snapshot: Snapshot) -> dict[LeadId, Side]:
-        """For each of these status conflicts, the side whose status changed last (``latest`` policy)."""
+        """For each of these conflicts (all of one field), the side that changed it last (``latest``)."""
         return latest_winners(
             conflicts, snapshot, store=self.store, airtable=self.airtable, trello=self.trello
         )
@@ -134,6 +146,7 @@ class Engine:
         started = time.monotonic()
         calls_before, limited_before = self.counter.summary(), dict(self.counter.rate_limited)
         with self.store.lock("cycle", wait=lock_wait):
+            self.flow_mapping.refresh_table()  # every cycle: renames, deletions and type changes seen
             mapping = self.mapping()
             cursors: SyncStateChanges = {}
             if targets is not None and self.store.sync_state().last_full_scan is not None:
@@ -178,14 +191,18 @@ class Engine:
         cycle_started = datetime.now(UTC)
         pairs = self.store.pairs()  # once per cycle: 100,000 pairs take seconds to load
         intents = self.store.intents()
+        open_conflicts = self.store.open_conflicts()
         planned = plan(
-            snapshot, pairs, mapping, self.settings.LEADSYNC_CONFLICT_POLICY,
+            snapshot, pairs, mapping, self.flow.policy,
             intents=intents,
-            open_conflicts={c.lead_id for c in self.store.open_conflicts()},
+            open_conflicts={c.lead_id for c in open_conflicts if c.field == "status"},
+            open_due_conflicts={c.lead_id for c in open_conflicts if c.field == DUE},
         )  # fmt: skip
         # Only the conflicts the ``latest`` policy decides by timestamps cost requests.
-        winners = self.latest_winners([entry.conflict for entry in planned.unsettled], snapshot)
-        the_plan = settle(planned, winners, mapping)
+        waiting = [entry.conflict for entry in planned.unsettled]
+        winners = self.latest_winners([c for c in waiting if c.field == "status"], snapshot)
+        due_winners = self.latest_winners([c for c in waiting if c.field == DUE], snapshot)
+        the_plan = settle(planned, winners, mapping, due_winners=due_winners)
         if dry_run:
             outcome = Outcome(reports=list(the_plan.reports), skipped=len(the_plan.reports))
             return CycleResult(
@@ -196,6 +213,7 @@ class Engine:
             self.airtable,
             self.trello,
             progress=progress(len(the_plan.writes)) if progress else None,
+            labels=self.flow_mapping.labels,
         )
         outcome = executor.apply(the_plan)
         if snapshot.cards_complete:

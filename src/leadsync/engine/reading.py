@@ -8,13 +8,14 @@ passes for an empty side.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.trello import TrelloClient
+from leadsync.config import FlowConfig
 from leadsync.core import CardId, CycleMode, Lead, LeadId, ListId, Snapshot, StatusLists, parse_lead_id
 from leadsync.errors import ApiError, ConfigError, ReadFailed
 from leadsync.settings import Settings
@@ -40,25 +41,37 @@ class Reader:
     """The reads of one Airtable table and one Trello board, with the store's pairs and cursors."""
 
     settings: Settings
+    flow: FlowConfig
     store: Store
     airtable: AirtableClient
     trello: TrelloClient
 
-    def status_lists(self) -> StatusLists:
-        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board."""
-        if self.settings.TRELLO_LIST_IDS:
-            return StatusLists({k: ListId(v) for k, v in self.settings.TRELLO_LIST_IDS.items()})
+    def status_lists(self, remembered: Mapping[str, str] | None = None) -> StatusLists:
+        """Status -> list id: from TRELLO_LIST_IDS, else by list name on the board; a list renamed since
+        it was last found (``remembered``: status -> list id) is still found by its id."""
+        if self.flow.list_ids:
+            return StatusLists({k: ListId(v) for k, v in self.flow.list_ids.items()})
         with reading("Trello lists"):
-            lists = {row["name"]: ListId(row["id"]) for row in self.trello.lists()}
-        wanted = self.settings.list_names
-        missing = [name for name in wanted.values() if name not in lists]
+            rows = self.trello.lists()
+        lists = {row["name"]: ListId(row["id"]) for row in rows}
+        ids = {ListId(row["id"]) for row in rows}
+        remembered = remembered or {}
+        found: dict[str, ListId] = {}
+        missing: list[str] = []
+        for status, name in self.flow.statuses.items():
+            if name in lists:
+                found[status] = lists[name]
+            elif remembered.get(status) in ids:
+                found[status] = ListId(remembered[status])
+            else:
+                missing.append(name)
         if missing:
             raise ConfigError(
                 "TRELLO_LIST_IDS",
                 f"the board has no list named {', '.join(map(repr, missing))}",
                 "Create the lists on the board, or give TRELLO_LIST_IDS as JSON of status to list id",
             )
-        return StatusLists({status: lists[name] for status, name in wanted.items()})
+        return StatusLists(found)
 
     def member_id(self) -> str:
         """leadsync's own Trello member (its actions are echoes of its own writes)."""

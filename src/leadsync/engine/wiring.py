@@ -17,6 +17,7 @@ from leadsync.clients.airtable import AirtableClient
 from leadsync.clients.http import ApiHttp, RequestCounter, RetryRules
 from leadsync.clients.pacing import Pacer
 from leadsync.clients.trello import TrelloClient
+from leadsync.config import FlowConfig
 from leadsync.settings import Settings
 from leadsync.store import Store
 
@@ -66,9 +67,9 @@ def new_http_client() -> httpx.Client:
     )
 
 
-def _trello_headers(settings: Settings) -> dict[str, str]:
-    key = settings.TRELLO_API_KEY.get_secret_value()
-    token = settings.TRELLO_TOKEN.get_secret_value()
+def _trello_headers(flow: FlowConfig) -> dict[str, str]:
+    key = flow.trello_key.get_secret_value()
+    token = flow.trello_token.get_secret_value()
     return {"Authorization": f'OAuth oauth_consumer_key="{key}", oauth_token="{token}"'}
 
 
@@ -86,31 +87,34 @@ class Wiring:
 
     @classmethod
     def build(
-        cls, settings: Settings, *, http: httpx.Client | None = None, store: Store | None = None
+        cls,
+        settings: Settings,
+        flow: FlowConfig,
+        *,
+        http: httpx.Client | None = None,
+        store: Store | None = None,
     ) -> Wiring:
-        """Open the store (unless given) and build the pacers and both clients from ``settings``."""
+        """Open the store (unless given) and build the pacers and both clients of ``flow``."""
         http = http or new_http_client()
         store = store or Store.open(settings.LEADSYNC_DATABASE_URL)
         counter = RequestCounter()
         scale = settings.LEADSYNC_RATE_LIMIT_SCALE
-        token_key = hashlib.sha256(settings.TRELLO_TOKEN.get_secret_value().encode()).hexdigest()[:16]
+        token_key = hashlib.sha256(flow.trello_token.get_secret_value().encode()).hexdigest()[:16]
         # The window's margin over the server's absorbs the time between claiming a slot and the request's
         # arrival (a commit, a busy core): 200 ms for Airtable, whose 429 costs a 30 s penalty.
-        airtable_pacer = StorePacer(
-            store, f"airtable:{settings.AIRTABLE_BASE_ID}", max(1, int(5 * scale)), 1.2
-        )
+        airtable_pacer = StorePacer(store, f"airtable:{flow.base_id}", max(1, int(5 * scale)), 1.2)
         trello_pacer = StorePacer(store, f"trello:{token_key}", max(1, int(100 * scale)), 10.5)
         airtable = AirtableClient(
             ApiHttp("airtable", http, settings.AIRTABLE_API_URL, pacers=[airtable_pacer],
                     rules=RetryRules(rate_limit_wait=AIRTABLE_PENALTY, timeout=settings.LEADSYNC_MAX_RETRY_SECONDS), counter=counter,
-                    headers={"Authorization": f"Bearer {settings.AIRTABLE_API_KEY.get_secret_value()}"}),
-            settings.AIRTABLE_BASE_ID, settings.AIRTABLE_LEADS_TABLE_NAME,
+                    headers={"Authorization": f"Bearer {flow.airtable_token.get_secret_value()}"}),
+            flow.base_id, flow.table,
         )  # fmt: skip
         trello = TrelloClient(
             ApiHttp("trello", http, settings.TRELLO_API_URL, pacers=[trello_pacer],
                     rules=RetryRules(rate_limit_wait=10.0, timeout=settings.LEADSYNC_MAX_RETRY_SECONDS), counter=counter,
-                    headers=_trello_headers(settings), on_response=_remaining_watcher(trello_pacer)),
-            settings.TRELLO_BOARD_ID,
+                    headers=_trello_headers(flow), on_response=_remaining_watcher(trello_pacer)),
+            flow.board,
         )  # fmt: skip
         return cls(http, store, counter, airtable_pacer, trello_pacer, airtable, trello)
 

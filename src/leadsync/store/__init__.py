@@ -19,6 +19,7 @@ from leadsync.store.journal import ActivityRecord, CycleRecord, JournalStore
 from leadsync.store.locks import LockStore
 from leadsync.store.pairs import CompletedCreate, PairStore
 from leadsync.store.rates import RateStore
+from leadsync.store.remembered import RememberedIdStore
 from leadsync.store.schema import DEFAULT_FLOW
 from leadsync.store.sync_state import SyncState, SyncStateChanges, SyncStateStore
 
@@ -34,6 +35,13 @@ __all__ = [
 
 
 class Store(
-    PairStore, ConflictStore, SyncStateStore, JournalStore, RateStore, LockStore, DashboardQueryStore
+    PairStore,
+    ConflictStore,
+    SyncStateStore,
+    JournalStore,
+    RateStore,
+    LockStore,
+    RememberedIdStore,
+    DashboardQueryStore,
 ):
     """The state store. Open with :meth:`open`; safe to share between threads of one process."""

@@ -1,4 +1,5 @@
-"""Status conflicts: at most one open per lead, kept with their resolution once closed."""
+"""Conflicts (of a status or a due date): at most one open per lead and field, kept with their
+resolution once closed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def _conflict_from_row(row: Row[Any]) -> Conflict:
         resolved_at=row.resolved_at,
         resolution=row.resolution,
         id=row.id,
+        field=row.field,
     )
 
 
@@ -33,7 +35,7 @@ class ConflictStore(StoreConnection):
     """Recording, listing and resolving conflicts."""
 
     def record_conflict(self, c: Conflict) -> bool:
-        """Store a conflict; False (and nothing written) if the lead has an open one already.
+        """Store a conflict; False (and nothing written) if the lead has an open one of that field already.
 
         StoreError if it has no ``detected_at``: a recorded conflict says when it was found."""
         if c.detected_at is None:
@@ -48,9 +50,13 @@ class ConflictStore(StoreConnection):
             "detected_at": c.detected_at,
             "resolved_at": c.resolved_at,
             "resolution": c.resolution,
+            "field": c.field,
         }
         stmt = self._insert_ignoring_conflict(
-            conflicts, values, index_elements=["lead_id"], index_where=conflicts.c.resolved_at.is_(None)
+            conflicts,
+            values,
+            index_elements=["lead_id", "field"],
+            index_where=conflicts.c.resolved_at.is_(None),
         ).returning(conflicts.c.id)
         with self._tx(f"record a conflict for lead {c.lead_id}") as conn:
             return conn.execute(stmt).first() is not None
@@ -67,19 +73,25 @@ class ConflictStore(StoreConnection):
         with self._read("read the conflicts") as conn:
             return [_conflict_from_row(row) for row in conn.execute(query)]
 
-    def get_open_conflict(self, lead_id: LeadId) -> Conflict | None:
-        """The lead's unresolved conflict, or None."""
+    def get_open_conflict(self, lead_id: LeadId, field: str | None = None) -> Conflict | None:
+        """The lead's unresolved conflict of ``field`` (any field, the oldest first, when None), or None."""
         query = select(conflicts).where(conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None))
+        if field is not None:
+            query = query.where(conflicts.c.field == field)
         with self._read(f"read the open conflict of lead {lead_id}") as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(query.order_by(conflicts.c.id)).first()
         return None if row is None else _conflict_from_row(row)
 
-    def resolve_conflict(self, lead_id: LeadId, resolution: str) -> Conflict:
-        """Close the lead's open conflict; StoreError if it has none."""
+    def resolve_conflict(self, lead_id: LeadId, resolution: str, field: str = "status") -> Conflict:
+        """Close the lead's open conflict of ``field``; StoreError if it has none."""
         with self._tx(f"resolve the conflict of lead {lead_id}") as conn:
             row = conn.execute(
                 update(conflicts)
-                .where(conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None))
+                .where(
+                    conflicts.c.lead_id == lead_id,
+                    conflicts.c.field == field,
+                    conflicts.c.resolved_at.is_(None),
+                )
                 .values(resolved_at=now(), resolution=resolution)
                 .returning(*conflicts.c)
             ).first()

@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from leadsync.errors import StoreError
+from leadsync.store.columns import add_missing_columns
 from leadsync.store.migration import migrate_legacy_cursors
 from leadsync.store.schema import metadata
 
@@ -142,6 +143,7 @@ class StoreConnection:
             if not self._is_sqlite:  # serialise concurrent first starts; SQLite's BEGIN IMMEDIATE does
                 conn.execute(select(func.pg_advisory_xact_lock(advisory_key("schema"))))
             metadata.create_all(conn)
+            add_missing_columns(conn)
             migrate_legacy_cursors(conn)
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ are kept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,14 @@ class CompletedCreate:
     detail: str = ""
 
 
+def _extra_from(raw: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(label), str(value)) for label, value in json.loads(raw)) if raw else ()
+
+
+def _labels_from(raw: str | None) -> frozenset[str]:
+    return frozenset(str(option) for option in json.loads(raw)) if raw else frozenset()
+
+
 def _base_from_row(row: Row[Any]) -> MergeBase:
     return MergeBase(
         lead_id=LeadId(row.lead_id),
@@ -48,6 +57,10 @@ def _base_from_row(row: Row[Any]) -> MergeBase:
         card_closed=bool(row.card_closed),
         lead_deleted=bool(row.lead_deleted),
         card_deleted=bool(row.card_deleted),
+        title=row.title or "",
+        extra=_extra_from(row.extra),
+        due=row.due,
+        labels=_labels_from(row.labels),
     )
 
 
@@ -62,6 +75,10 @@ def _base_values(base: MergeBase) -> dict[str, object]:
         "lead_deleted": base.lead_deleted,
         "card_deleted": base.card_deleted,
         "updated_at": now(),
+        "title": base.title or None,
+        "extra": json.dumps([list(line) for line in base.extra]) if base.extra else None,
+        "due": base.due,
+        "labels": json.dumps(sorted(base.labels)) if base.labels else None,
     }
 
 

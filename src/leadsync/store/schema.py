@@ -6,11 +6,12 @@ The schema itself rules out invalid states (invariant I10):
   UNIQUE NOT NULL, so neither a lead nor a card can be linked twice.
 - ``intents``: keyed by ``lead_id``, so at most one pending create per lead.
 - ``conflicts``: a partial unique index allows at most one *open* conflict (``resolved_at IS NULL``)
-  per lead; a CHECK keeps ``resolved_at`` and ``resolution`` set together.
+  per lead and field; a CHECK keeps ``resolved_at`` and ``resolution`` set together.
 - ``sync_state``: one row per flow (``"default"`` for now), one typed column per position in the APIs'
   change feeds and per registered webhook.
 - ``webhook_secrets``: the Airtable webhook's MAC secret, one row per flow, kept apart from the positions
   so that nothing that reads or prints the sync state ever touches it.
+- ``remembered_ids``: per flow, the table, field, list and label ids its names resolved to.
 - ``rate_pauses``: one row per shared rate-limit key that a 429 paused, with the epoch second it ends.
 
 Every timestamp goes through :class:`UTCDateTime`: only timezone-aware values are accepted, they are
@@ -88,6 +89,11 @@ pairs = Table(
     Column("lead_deleted", Boolean, nullable=False, default=False),
     Column("card_deleted", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Added for the mapping file; nullable, so an earlier store gains them in place (store.columns).
+    Column("title", Text, nullable=True),  # the templated title last written ("" or NULL: the default)
+    Column("extra", Text, nullable=True),  # JSON [[label, text], ...] of the block's extra lines
+    Column("due", String(40), nullable=True),
+    Column("labels", Text, nullable=True),  # JSON list of the labels field's options
 )
 
 intents = Table(
@@ -110,13 +116,16 @@ conflicts = Table(
     Column("detected_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
     Column("resolution", Text, nullable=True),
+    # The two-way field in conflict ("status" or "due"); the *_status columns hold that field's values.
+    Column("field", String(32), nullable=False, server_default="status"),
     CheckConstraint("(resolved_at IS NULL) = (resolution IS NULL)", name="resolved_together"),
 )
 
-OPEN_CONFLICT_INDEX = "uq_conflicts_open_lead"
+OPEN_CONFLICT_INDEX = "uq_conflicts_open_lead_field"
 open_conflict_per_lead = Index(
     OPEN_CONFLICT_INDEX,
     conflicts.c.lead_id,
+    conflicts.c.field,
     unique=True,
     sqlite_where=conflicts.c.resolved_at.is_(None),
     postgresql_where=conflicts.c.resolved_at.is_(None),
@@ -180,6 +189,17 @@ sync_state = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+remembered_ids = Table(
+    "remembered_ids",  # what a flow's names resolved to, so a rename while leadsync is stopped holds
+    metadata,
+    Column("flow", String(64), primary_key=True),
+    Column(
+        "key", String(200), primary_key=True
+    ),  # "table", "status", "block:Company", "list:NEW", "label:Hot"
+    Column("value", String(64), nullable=False),  # the tbl... / fld... / list / label id
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 webhook_secrets = Table(
     "webhook_secrets",
     metadata,
@@ -200,6 +220,7 @@ __all__ = [
     "pairs",
     "rate_pauses",
     "rate_slots",
+    "remembered_ids",
     "sync_state",
     "webhook_secrets",
 ]
