@@ -28,15 +28,16 @@ class CycleQueue(Protocol):
         """Queue a cycle: of the named leads, or a full one."""
 
 
-def settle(store: Store, lead_id: LeadId, keep: Side) -> Conflict:
-    """Keep ``keep``'s status for the lead's open conflict; the next cycle writes it to the other side."""
-    conflict = store.get_open_conflict(lead_id)
+def settle(store: Store, lead_id: LeadId, keep: Side, field: str | None = None) -> Conflict:
+    """Keep ``keep``'s value in the lead's open conflict of ``field`` (the oldest open one when None);
+    the next cycle writes it to the other side."""
+    conflict = store.get_open_conflict(lead_id, field)
     base = store.get_pair(lead_id)
     if conflict is None or base is None:
-        raise NothingToSettle(f"lead {lead_id} has no open conflict")
+        raise NothingToSettle(f"lead {lead_id} has no open conflict" + (f" on {field}" if field else ""))
     resolved, new_base = keep_side(conflict, base, keep, datetime.now(UTC))
     store.set_base(new_base, action="conflict resolved", detail=f"kept {keep.value}")
-    store.resolve_conflict(lead_id, resolved.resolution or "")
+    store.resolve_conflict(lead_id, resolved.resolution or "", field=conflict.field)
     return resolved
 
 

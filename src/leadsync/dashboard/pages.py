@@ -135,8 +135,11 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         side = form.get("side")
         if side not in (Side.AIRTABLE.value, Side.TRELLO.value):
             return Response("Bad request: side must be airtable or trello.", status_code=400)
+        field = form.get("field")
         try:
-            settle(dash.store, LeadId(lead_id), Side(side))
+            settle(
+                dash.store, LeadId(lead_id), Side(side), field if isinstance(field, str) and field else None
+            )
         except NothingToSettle as exc:
             return _back("/conflicts", problem=str(exc))
         except LeadsyncError as exc:
