@@ -97,3 +97,13 @@ def test_htmx_is_served_from_the_package_not_a_cdn(board: Served) -> None:
         script = client.get("/dashboard-static/htmx.min.js")
     assert script.status_code == 200
     assert "htmx" in script.text[:200]
+
+
+def test_a_session_ends_at_logout_even_for_a_copy_of_its_cookie(board: Served) -> None:
+    with httpx.Client(base_url=board.url, timeout=10) as client:
+        log_in(client)
+        cookie = client.cookies["leadsync_session"]
+        token = client.get("/").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/logout", data={"csrf": token}).status_code == 303
+    with httpx.Client(base_url=board.url, timeout=10, cookies={"leadsync_session": cookie}) as copy:
+        assert copy.get("/").status_code == 303  # back to the login page

@@ -5,7 +5,8 @@
   constant time either way.
 - **Session**: a cookie signed with itsdangerous (HMAC-SHA1 over a key drawn at random when the server
   starts: a restart logs everyone out, and no key is ever configured or stored). It carries a random
-  session id and the session's CSRF token, and expires after :data:`SESSION_SECONDS`. The cookie is
+  session id and the session's CSRF token, and expires after :data:`SESSION_SECONDS`. The server also
+  keeps the ids of the sessions it opened and has not closed, so a cookie stops working at logout. The cookie is
   ``HttpOnly``, ``SameSite=Strict``, and ``Secure`` when the request came over HTTPS (directly or, per
   ``X-Forwarded-Proto``, through a proxy).
 - **CSRF**: every form carries the session's token in a hidden field; every POST must echo it.
@@ -96,12 +97,25 @@ class Session:
 class Sessions:
     """Signing and reading session cookies, and checking CSRF tokens."""
 
-    def __init__(self, key: bytes | None = None) -> None:
+    def __init__(self, key: bytes | None = None, most: int = 10_000) -> None:
         self._serializer = URLSafeTimedSerializer(key or secrets.token_bytes(32), salt="leadsync-dashboard")
+        self._open: dict[str, float] = {}  # session id -> when it was opened (insertion order: oldest first)
+        self._most = most
+        self._lock = threading.Lock()
 
     def new(self) -> Session:
         """A fresh session (after a login)."""
-        return Session(sid=secrets.token_urlsafe(16), csrf=secrets.token_urlsafe(24))
+        session = Session(sid=secrets.token_urlsafe(16), csrf=secrets.token_urlsafe(24))
+        with self._lock:
+            while len(self._open) >= self._most:  # many logins: the oldest sessions end first
+                del self._open[next(iter(self._open))]
+            self._open[session.sid] = time.monotonic()
+        return session
+
+    def close(self, session: Session) -> None:
+        """End a session (logout): its cookie is refused from now on."""
+        with self._lock:
+            self._open.pop(session.sid, None)
 
     def read(self, request: Request) -> Session | None:
         """The request's valid session, or None (no cookie, a forged or an expired one)."""
@@ -116,6 +130,9 @@ class Sessions:
             return None
         if not isinstance(data.get("csrf"), str):
             return None
+        with self._lock:
+            if data["sid"] not in self._open:
+                return None
         return Session(sid=data["sid"], csrf=data["csrf"])
 
     def attach(self, response: Response, session: Session, request: Request) -> None:

@@ -72,6 +72,7 @@ def add_login_routes(app: FastAPI, dash: Dashboard) -> None:
         form = await request.form()
         if session is None or not dash.sessions.csrf_ok(session, form.get("csrf")):
             return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
+        dash.sessions.close(session)
         response = RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
         dash.sessions.forget(response, request)
         return response
