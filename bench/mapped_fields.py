@@ -18,12 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures_sandbox import RunningSandbox
+from tests.mapping.world import TeamWorld
 
 from leadsync.engine import Engine
 from leadsync.sandbox import start
 from leadsync.settings import load_settings
-from tests.fixtures_sandbox import RunningSandbox
-from tests.mapping.world import TeamWorld
 
 __all__ = ["main"]
 
@@ -49,10 +49,20 @@ def _seed(team: TeamWorld, n: int) -> list[str]:
     ids: list[str] = []
     for start_at in range(0, n, 10):
         records = [
-            {"fields": {"Full Name": f"Lead {i}", "Lead Status": "New", "Follow-up date": "2026-12-10", "Tags": ["Hot"]}}
+            {
+                "fields": {
+                    "Full Name": f"Lead {i}",
+                    "Lead Status": "New",
+                    "Follow-up date": "2026-12-10",
+                    "Tags": ["Hot"],
+                }
+            }
             for i in range(start_at, min(n, start_at + 10))
         ]
-        ids += [r["id"] for r in team._ok(team.http.post(url, json={"records": records}, headers=team._at))["records"]]
+        ids += [
+            r["id"]
+            for r in team._ok(team.http.post(url, json={"records": records}, headers=team._at))["records"]
+        ]
     return ids
 
 
@@ -74,42 +84,78 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.control("POST", "/clock/advance", json={"seconds": -120})
             ids = _seed(team, args.leads)
             sandbox.control("POST", "/clock/advance", json={"seconds": 120})
-            values: dict[str, Any] = {k: v for k, v in sandbox.settings.items() if not k.startswith("PERSON_")}
-            values |= {"LEADSYNC_DATABASE_URL": f"sqlite:///{tmp}/state.db", "LEADSYNC_CONFIG": str(team.config)}
+            values: dict[str, Any] = {
+                k: v for k, v in sandbox.settings.items() if not k.startswith("PERSON_")
+            }
+            values |= {
+                "LEADSYNC_DATABASE_URL": f"sqlite:///{tmp}/state.db",
+                "LEADSYNC_CONFIG": str(team.config),
+            }
             values["LEADSYNC_RATE_LIMIT_SCALE"] = args.rate_scale
             engine = Engine(load_settings(env_file=None, **values))
             sandbox.control("POST", "/config", json={"rate_scale": args.rate_scale})
             rows: list[tuple[str, int, dict[str, int], float]] = []
 
-            def cycle(label: str, changed: int, edit: Callable[[list[str]], None] | None = None) -> None:
+            def cycle(label: str, changed: int, edit: Callable[[str], object] | None = None) -> None:
                 picked = rng.sample(ids, changed) if changed else []
                 if edit is not None:
                     sandbox.control("POST", "/config", json={"rate_scale": 0})
-                    edit(picked)
+                    for lead_id in picked:
+                        edit(lead_id)
                     sandbox.control("POST", "/config", json={"rate_scale": args.rate_scale})
                     time.sleep(1.1)  # past the pacer's window of the edits
                 since = _last(sandbox)
                 started = time.monotonic()
                 result = engine.run_cycle()
-                rows.append((f"{label} ({result.mode})", changed, _requests(sandbox, since), time.monotonic() - started))
+                rows.append(
+                    (
+                        f"{label} ({result.mode})",
+                        changed,
+                        _requests(sandbox, since),
+                        time.monotonic() - started,
+                    )
+                )
 
             cycle("initial sync", args.leads)
             cycle("first idle cycle", 0)
             k = max(1, args.leads // 100)
             cards = {c["desc"].rsplit("Lead ID: ", 1)[-1][:17]: c for c in team.cards()}
-            cycle("Status changed in Airtable", k, lambda p: [team.edit_lead(i, **{"Lead Status": "Contacted"}) for i in p])
-            cycle("due date changed in Airtable", k, lambda p: [team.edit_lead(i, **{"Follow-up date": "2026-12-20"}) for i in p])
-            cycle("due date changed in Trello", k, lambda p: [team.update_card(cards[i]["id"], due="2026-12-24T12:00:00.000Z") for i in p])
-            cycle("labels changed in Airtable", k, lambda p: [team.edit_lead(i, Tags=["Hot", "Cold"]) for i in p])
-            cycle("card moved in Trello", k, lambda p: [team.move_card(cards[i]["id"], "Qualified") for i in p])
-            time.sleep(61)  # past the incremental read's one-minute overlap of the edits above
-            cycle("idle cycle after a quiet minute", 0)
+            cycle(
+                "Status changed in Airtable",
+                k,
+                lambda i: team.edit_lead(i, **{"Lead Status": "Contacted"}),
+            )
+            cycle(
+                "due date changed in Airtable",
+                k,
+                lambda i: team.edit_lead(i, **{"Follow-up date": "2026-12-20"}),
+            )
+            cycle(
+                "due date changed in Trello",
+                k,
+                lambda i: team.update_card(cards[i]["id"], due="2026-12-24T12:00:00.000Z"),
+            )
+            cycle(
+                "labels changed in Airtable",
+                k,
+                lambda i: team.edit_lead(i, Tags=["Hot", "Cold"]),
+            )
+            cycle("card moved in Trello", k, lambda i: team.move_card(cards[i]["id"], "Qualified"))
+            time.sleep(61)
+            # Still reads the cards of the leads leadsync wrote a minute before the last cycle began: the
+            # incremental read looks 60 s further back than its watermark.
+            cycle("idle cycle, a minute later", 0)
+            cycle("idle cycle after that", 0)
             engine.close()
             team.close()
     finally:
         server.stop()
-    print(f"\nleads: {args.leads}; sandbox at the documented limits x {args.rate_scale}; one engine, one process\n")
-    print("| cycle | changed | Airtable reads | Airtable writes | Trello reads | Trello writes | 429s | seconds |")
+    print(
+        f"\nleads: {args.leads}; sandbox at the documented limits x {args.rate_scale}; one engine, one process\n"
+    )
+    print(
+        "| cycle | changed | Airtable reads | Airtable writes | Trello reads | Trello writes | 429s | seconds |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for label, changed, counts, seconds in rows:
         print(

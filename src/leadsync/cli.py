@@ -358,6 +358,12 @@ def demo() -> None:
     raise typer.Exit(run_demo(out))
 
 
+from leadsync.setup import commands as setup_commands  # noqa: E402 (the setup commands: leadsync.setup)
+
+app.command("init")(setup_commands.init)
+app.command("doctor")(setup_commands.doctor)
+
+
 def main() -> None:
     """The console script ``leadsync``: run the Typer app."""
     app()

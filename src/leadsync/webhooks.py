@@ -52,7 +52,7 @@ def register(engine: Engine) -> dict[str, Any]:
     if stored and stored in hooks and store.airtable_mac_secret():
         result["airtable"] = {"id": stored, "status": "already registered"}
     else:
-        table_id = str(engine.airtable.table_schema()["id"])
+        table_id = engine.flow_mapping.refresh_table().table_id  # found by its remembered id if renamed
         created = engine.airtable.create_webhook(f"{base}/webhook/airtable", table_id)
         store.set_airtable_mac_secret(str(created["macSecretBase64"]))
         store.update_sync_state(

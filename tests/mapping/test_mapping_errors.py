@@ -117,3 +117,13 @@ def test_a_field_the_table_lacks_is_named_with_the_tables_fields(cli: Leadsync, 
     output = run.stderr + run.stdout
     assert "'Due date'" in output
     assert "'Follow-up date'" in output
+
+
+def test_a_status_the_field_has_no_option_for_exits_2(cli: Leadsync, team: TeamWorld) -> None:
+    text = mapping_toml(team.base, team.board).replace('"Qualified" = "Won"', '"Won" = "Won"')
+    team.config.write_text(text)
+    run = cli.run("sync")
+    assert run.code == 2, run.stdout + run.stderr
+    output = run.stderr + run.stdout
+    assert "'Won'" in output
+    assert "no option of 'Lead Status'" in output

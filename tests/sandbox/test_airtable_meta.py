@@ -121,8 +121,10 @@ def test_whoami_shows_scopes_only_to_oauth_tokens_and_email_only_with_its_scope(
     shared: RunningSandbox, client: httpx.Client
 ) -> None:
     world = shared.state.airtable
+    assert "scopes" not in client.get("/v0/meta/whoami").json()  # a personal access token
+    world.oauth_identities.add("leadsync")  # an OAuth access token lists its scopes
     assert client.get("/v0/meta/whoami").json()["scopes"] == sorted(world.scopes["leadsync"])
-    world.oauth_identities.discard("leadsync")  # a personal access token
+    world.oauth_identities.discard("leadsync")
     world.scopes["leadsync"].discard("user.email:read")
     assert client.get("/v0/meta/whoami").json() == {"id": shared.state.leadsync.airtable_user_id}
 

@@ -157,6 +157,7 @@ def resolve_table(
             )
         _check_type(flow, role, info)
         roles[role] = info
+    _check_options(flow, roles["status"])
     block: list[tuple[str, FieldInfo]] = []
     for entry in flow.block:
         if entry in BLOCK_LABELS:
@@ -173,6 +174,22 @@ def resolve_table(
         block.append((entry, info))
     by_id = {f.id: f for f in fields}
     return ResolvedTable(str(table["id"]), str(table["name"]), roles, tuple(block), by_id)
+
+
+def _check_options(flow: FlowConfig, status: FieldInfo) -> None:
+    """Every status the mapping names is an option of the status field (a single select's choices)."""
+    if status.type != "singleSelect":
+        return
+    unknown = [option for option in flow.statuses if option not in status.choices]
+    if unknown:
+        key = "statuses" if flow.from_file else "LEADSYNC_STATUS_LIST_NAMES"
+        where = f"{flow.source} [flow {flow.name!r}] {key}" if flow.from_file else key
+        raise ConfigError(
+            where,
+            f"maps {', '.join(map(repr, unknown))}, which {'is' if len(unknown) == 1 else 'are'} no option of "
+            f"{status.name!r} (its options: {', '.join(map(repr, status.choices))})",
+            "Use the options' exact names, or add the options to the field (leadsync init offers to)",
+        )
 
 
 def _check_type(flow: FlowConfig, role: str, info: FieldInfo) -> None:

@@ -51,6 +51,9 @@ class FieldWrites:
         return self.lead_due is not KEEP or self.lead_labels is not None
 
 
+_NOTHING = FieldWrites()
+
+
 def due_needs_latest(state: PairState) -> bool:
     """Both sides changed the due date to different values: what a policy must decide."""
     a, t, b = state.lead.due, state.card.due, state.base.due
@@ -67,6 +70,9 @@ def merge_fields(
     state: PairState, lists: StatusLists, policy: ConflictPolicy, latest: Side | None, draft: PlanDraft
 ) -> FieldWrites:
     """The due and labels merges of a live pair; ``latest`` is the later side of a due conflict."""
+    lead, card, base = state.lead, state.card, state.base
+    if lead.due == card.due == base.due and lists.label_by_option is None and not state.due_conflict_open:
+        return _NOTHING  # the common case, of every pair of every cycle: no allocation
     due = _merge_due(state, policy, latest, draft)
     labels = _merge_labels(state, lists)
     return FieldWrites(

@@ -27,9 +27,11 @@ def start(
     latency_ms: float = 0.0,
     host: str = "127.0.0.1",
     port: int = 0,
+    empty: bool = False,
 ) -> tuple[BackgroundServer, SandboxState]:
-    """Serve a fresh sandbox on loopback in a background thread; returns the server and its state."""
-    state = SandboxState(seed=seed, rate_scale=rate_scale, latency_ms=latency_ms)
+    """Serve a fresh sandbox on loopback in a background thread; returns the server and its state.
+    ``empty``: a base without the Leads table and a board without lists (what ``leadsync init`` sets up)."""
+    state = SandboxState(seed=seed, rate_scale=rate_scale, latency_ms=latency_ms, empty=empty)
     server = BackgroundServer(create_app(state), host=host, port=port).start()
     state.base_url = server.url
     return server, state

@@ -16,14 +16,22 @@ __all__ = ["SandboxState"]
 class SandboxState(SharedState):
     """Everything the emulator knows. ``reset()`` returns to the provisioned state (same ids, same keys)."""
 
-    def __init__(self, *, seed: int | None = None, rate_scale: float = 1.0, latency_ms: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        rate_scale: float = 1.0,
+        latency_ms: float = 0.0,
+        empty: bool = False,
+    ) -> None:
+        """A provisioned sandbox; ``empty``: a base without the Leads table and a board without lists."""
         super().__init__(seed=seed, rate_scale=rate_scale, latency_ms=latency_ms)
         self.base_url = "http://127.0.0.1:8787"
         self.faults: list[FaultRule] = []
         self.log: list[LogEntry] = []
         self._seq = 0
-        self.airtable = AirtableWorld(self)
-        self.trello = TrelloWorld(self)
+        self.airtable = AirtableWorld(self, empty=empty)
+        self.trello = TrelloWorld(self, empty=empty)
         self._initial = (self.airtable.snapshot(), self.trello.snapshot())
 
     # ---- request log and faults ------------------------------------------------------------------
@@ -63,7 +71,12 @@ class SandboxState(SharedState):
             "TRELLO_TOKEN": self.leadsync.trello_token,
             "TRELLO_API_SECRET": self.trello_secrets[self.leadsync.trello_key],
             "TRELLO_BOARD_ID": self.trello.board_id,
-            "TRELLO_LIST_IDS": json.dumps(self.trello.list_ids, separators=(",", ":")),
+            # an empty board has no lists to name
+            **(
+                {"TRELLO_LIST_IDS": json.dumps(self.trello.list_ids, separators=(",", ":"))}
+                if self.trello.list_ids
+                else {}
+            ),
             **(
                 {"LEADSYNC_RATE_LIMIT_SCALE": f"{self.rate_scale:g}"} if self.rate_scale not in (0, 1) else {}
             ),

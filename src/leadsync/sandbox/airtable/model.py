@@ -32,23 +32,35 @@ class AirtableWorld:
     - ``scopes``: the scopes of each identity's token, by identity name (all basic scopes at first);
       a call needing a scope the token lacks is answered 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``.
     - ``oauth_identities``: whose tokens answer ``whoami`` as OAuth access tokens do, listing their
-      scopes (a personal access token's ``whoami`` never lists them). Both identities at first, so
-      clients can read their scopes.
+      scopes. None at first: the sandbox's tokens are personal access tokens, whose ``whoami`` answers
+      ``{id, email?}`` only ("scopes: Only returned if accessing via an OAuth access token",
+      https://airtable.com/developers/web/api/get-user-id-scopes), so a client probes for its scopes.
     - ``other_bases``: further bases the tokens can list (``GET /v0/meta/bases``) but hold nothing.
     - ``computed_fields_creatable``: let the metadata API create computed fields (``autoNumber``,
       ``createdTime``, ``lastModifiedTime``, ``formula``), which Airtable refuses with 422
       ``UNSUPPORTED_FIELD_TYPE_FOR_CREATE``; stands for a person adding them in the UI.
     """
 
-    def __init__(self, shared: SharedState) -> None:
+    def __init__(self, shared: SharedState, *, empty: bool = False) -> None:
+        """The provisioned base: with the ``Leads`` table, or ``empty`` as a new base is (one blank
+        ``Table 1``), for ``leadsync init`` to set up."""
         self.shared = shared
         self.base_id = shared.airtable_id("app")
         self.base_name = "Lead tracking"
         self.scopes: dict[str, set[str]] = {name: set(ALL_SCOPES) for name in shared.identities}
-        self.oauth_identities: set[str] = set(shared.identities)
+        self.oauth_identities: set[str] = set()
         self.other_bases: list[dict[str, str]] = []
         self.computed_fields_creatable = False
         self.table_name = "Leads"
+        self.tables: dict[str, TableDef] = {}
+        table = self._blank_table(shared) if empty else self._leads_table(shared)
+        self.table_id = table.id
+        self.tables[table.id] = table
+        self.iterators: dict[str, ListIterator] = {}
+        self.webhooks: dict[str, WebhookRow] = {}
+        self.transaction_number = 0
+
+    def _leads_table(self, shared: SharedState) -> TableDef:
         name = FieldDef(shared.airtable_id("fld"), "Name", "singleLineText")
         fields = [
             name,
@@ -66,13 +78,19 @@ class AirtableWorld:
             ),
             FieldDef(shared.airtable_id("fld"), "Source", "singleLineText"),
         ]
-        self.table_id = shared.airtable_id("tbl")
-        table = TableDef(self.table_id, self.table_name, name.id, {f.id: f for f in fields})
+        table = TableDef(shared.airtable_id("tbl"), self.table_name, name.id, {f.id: f for f in fields})
         table.view_id = shared.airtable_id("viw")
-        self.tables: dict[str, TableDef] = {self.table_id: table}
-        self.iterators: dict[str, ListIterator] = {}
-        self.webhooks: dict[str, WebhookRow] = {}
-        self.transaction_number = 0
+        return table
+
+    @staticmethod
+    def _blank_table(shared: SharedState) -> TableDef:
+        # A base made from scratch in Airtable's UI holds one table, "Table 1", whose primary field is
+        # "Name"; the UI's other starter fields are left out (nothing of leadsync's depends on them).
+        name = FieldDef(shared.airtable_id("fld"), "Name", "singleLineText")
+        notes = FieldDef(shared.airtable_id("fld"), "Notes", "multilineText")
+        table = TableDef(shared.airtable_id("tbl"), "Table 1", name.id, {name.id: name, notes.id: notes})
+        table.view_id = shared.airtable_id("viw")
+        return table
 
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of the world's data (not of the shared state), for :meth:`restore`."""

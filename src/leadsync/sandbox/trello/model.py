@@ -35,7 +35,9 @@ _Row = TypeVar("_Row", BoardRow, CardRow)
 class TrelloWorld:
     """The ``Lead Tasks`` board with one list per status, shared by both identities."""
 
-    def __init__(self, shared: SharedState) -> None:
+    def __init__(self, shared: SharedState, *, empty: bool = False) -> None:
+        """The provisioned board, ``Lead Tasks``: with one list per status, or ``empty`` (no list), for
+        ``leadsync init`` to set up."""
         self.shared = shared
         self.boards: dict[str, BoardRow] = {}
         self.lists: dict[str, ListRow] = {}
@@ -50,7 +52,7 @@ class TrelloWorld:
         self._machine = shared.hex(10)
         board = self.add_board("Lead Tasks", [shared.leadsync, shared.person])
         self.board_id = board.id
-        for i, name in enumerate(LIST_NAMES):
+        for i, name in enumerate(() if empty else LIST_NAMES):
             row = ListRow(self.new_id()[0], name, board.id, 16384.0 * (i + 1))
             self.lists[row.id] = row
         self.list_ids = {row.name: row.id for row in self.lists.values()}
