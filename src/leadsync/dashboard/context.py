@@ -16,6 +16,7 @@ from leadsync.core import CardId, LeadId
 from leadsync.dashboard.auth import LoginLimiter, Password, Session, Sessions
 from leadsync.dashboard.views import Links
 from leadsync.engine import Engine
+from leadsync.engine.mapping import FIELD_KEY, LIST_KEY
 from leadsync.settings import Settings
 from leadsync.store import Store
 
@@ -76,7 +77,9 @@ class Dashboard:
         engine = self.worker().engine
         remembered = self.store.remembered_ids(engine.flow.name)
         table = (
-            remembered.get("field:table") or self.store.sync_state().airtable_table_id or engine.flow.table
+            remembered.get(FIELD_KEY + "table")
+            or self.store.sync_state().airtable_table_id
+            or engine.flow.table
         )
         return Links(engine.flow.base_id, table)
 
@@ -86,7 +89,7 @@ class Dashboard:
         by_status = dict(flow.list_ids or {})
         if not by_status:  # the ids the engine resolved the list names to, remembered in the store
             remembered = self.store.remembered_ids(flow.name)
-            by_status = {k.removeprefix("list:"): v for k, v in remembered.items() if k.startswith("list:")}
+            by_status = {k.removeprefix(LIST_KEY): v for k, v in remembered.items() if k.startswith(LIST_KEY)}
         return {list_id: flow.statuses.get(status, status) for status, list_id in by_status.items()}
 
     def render(
