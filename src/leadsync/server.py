@@ -2,7 +2,8 @@
 
 Routes: ``GET /health``; ``HEAD``+``POST /webhook/trello`` (verified by ``X-Trello-Webhook``);
 ``POST /webhook/airtable`` (verified by ``X-Airtable-Content-MAC``); ``POST /sync`` (a manual full
-trigger, only with the seed's ``X-Webhook-Secret``). A request is answered at once; one worker thread
+trigger, only with the seed's ``X-Webhook-Secret``); the dashboard at ``/`` when a password is set
+(:mod:`leadsync.dashboard`). A request is answered at once; one worker thread
 turns the events into targeted cycles, coalescing bursts, and runs a periodic incremental sweep that
 heals any missed event and keeps the Airtable webhook alive.
 """
@@ -25,6 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from leadsync import webhook_events, webhook_signatures, webhooks
 from leadsync.core import CardId, LeadId
+from leadsync.dashboard import mount_dashboard
 from leadsync.engine import Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy
 from leadsync.settings import Settings
@@ -405,4 +407,5 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         worker().notify(full=True)
         return JSONResponse({"status": "sync scheduled"}, status_code=202)
 
+    mount_dashboard(app, settings, worker)  # only when LEADSYNC_DASHBOARD_PASSWORD is set
     return app

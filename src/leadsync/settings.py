@@ -44,9 +44,18 @@ FIXES: dict[str, str] = {
     "LEADSYNC_MAX_RETRY_SECONDS": "Give the most seconds to spend retrying one request (default 180)",
     "LEADSYNC_RATE_LIMIT_SCALE": "Leave it unset (1) against the real APIs; a sandbox started with --rate-scale F prints the F to use",
     "WEBHOOK_SECRET": "Set any long random string, and send it in the X-Webhook-Secret header",
+    "LEADSYNC_DASHBOARD_PASSWORD": "Set a long password to turn the dashboard on, or its scrypt hash "
+    "(scrypt$...; see the README's Dashboard section); unset it to keep the dashboard off",
 }
 
-_SECRET_VARS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET", "WEBHOOK_SECRET")
+_SECRET_VARS = (
+    "AIRTABLE_API_KEY",
+    "TRELLO_API_KEY",
+    "TRELLO_TOKEN",
+    "TRELLO_API_SECRET",
+    "WEBHOOK_SECRET",
+    "LEADSYNC_DASHBOARD_PASSWORD",
+)
 _API_CREDENTIALS = ("AIRTABLE_API_KEY", "TRELLO_API_KEY", "TRELLO_TOKEN", "TRELLO_API_SECRET")
 
 
@@ -108,6 +117,7 @@ class Settings(BaseSettings):
     TRELLO_API_URL: str = "https://api.trello.com"
     TRELLO_API_SECRET: SecretStr | None = None
     WEBHOOK_SECRET: SecretStr | None = None
+    LEADSYNC_DASHBOARD_PASSWORD: SecretStr | None = None
     LEADSYNC_DATABASE_URL: str = "sqlite:///.leadsync/state.db"
     LEADSYNC_CONFLICT_POLICY: ConflictPolicy = ConflictPolicy.LATEST
     LEADSYNC_PUBLIC_URL: str | None = None
@@ -123,10 +133,20 @@ class Settings(BaseSettings):
     def _credential(cls, v: Any, info: ValidationInfo) -> Any:
         return clean_secret(v, name=str(info.field_name), required=True)
 
-    @field_validator("TRELLO_API_SECRET", "WEBHOOK_SECRET", mode="before")
+    @field_validator("TRELLO_API_SECRET", "WEBHOOK_SECRET", "LEADSYNC_DASHBOARD_PASSWORD", mode="before")
     @classmethod
     def _optional_secret(cls, v: Any, info: ValidationInfo) -> Any:
         return clean_secret(v, name=str(info.field_name), required=False)
+
+    @field_validator("LEADSYNC_DASHBOARD_PASSWORD")
+    @classmethod
+    def _dashboard_password(cls, v: SecretStr | None) -> SecretStr | None:
+        value = v.get_secret_value() if v else ""
+        if value.startswith("scrypt$"):
+            parts = value.split("$")
+            if len(parts) != 6 or not all(part.isdigit() for part in parts[1:4]) or not all(parts[4:]):
+                raise ValueError("starts with scrypt$ but is not scrypt$<n>$<r>$<p>$<salt>$<hash>")
+        return v
 
     @field_validator("AIRTABLE_BASE_ID")
     @classmethod

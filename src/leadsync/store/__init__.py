@@ -14,6 +14,7 @@ between the threads of one process.
 from __future__ import annotations
 
 from leadsync.store.conflicts import ConflictStore
+from leadsync.store.dashboard_queries import DashboardQueryStore
 from leadsync.store.journal import ActivityRecord, CycleRecord, JournalStore
 from leadsync.store.locks import LockStore
 from leadsync.store.pairs import CompletedCreate, PairStore
@@ -33,5 +34,14 @@ __all__ = [
 ]
 
 
-class Store(PairStore, ConflictStore, SyncStateStore, JournalStore, RateStore, LockStore, RememberedIdStore):
+class Store(
+    PairStore,
+    ConflictStore,
+    SyncStateStore,
+    JournalStore,
+    RateStore,
+    LockStore,
+    RememberedIdStore,
+    DashboardQueryStore,
+):
     """The state store. Open with :meth:`open`; safe to share between threads of one process."""
