@@ -61,3 +61,17 @@ def test_manual_leaves_both_dates_until_a_person_keeps_one(
     assert resolved.code == 0, resolved.stdout + resolved.stderr
     cli.sync()
     assert team.cell(lead, "Follow-up date") == "2026-12-12"
+
+
+def test_an_edit_made_while_a_conflict_was_open_is_not_lost_when_a_person_settles_it(
+    cli: Leadsync, team: TeamWorld
+) -> None:
+    lead, card = both_changed(cli, team, "manual")
+    assert cli.sync()["conflicts"] == 1
+    team.update_card(card, due="2026-12-20T12:00:00.000Z")  # Trello's date changes again, conflict open
+    resolved = cli.run("conflicts", "resolve", lead, "--keep", "airtable")
+    assert resolved.code == 0, resolved.stdout + resolved.stderr
+    summary = cli.sync()
+    assert summary["conflicts"] == 0  # no new conflict from the base's stale Trello value
+    assert team.card_for(lead)["due"].startswith("2026-12-11")  # the kept side's date, on both sides
+    assert team.cell(lead, "Follow-up date") == "2026-12-11"

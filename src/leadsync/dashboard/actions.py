@@ -1,18 +1,19 @@
 """What a person does from the dashboard: settle a conflict, ask for a cycle.
 
-Settling is the same as ``leadsync conflicts resolve LEAD --keep SIDE``: :func:`leadsync.core.keep_side`
-decides the conflict and the pair's new base, and the store keeps both. Asking for a cycle goes through
+Settling is the same as ``leadsync conflicts resolve LEAD --keep SIDE``: :func:`leadsync.settling.settle_conflict`
+reads both sides, decides the conflict and the pair's new base, and the store keeps both. Asking for a cycle goes through
 :func:`queue_cycle` alone, so that a job queue can take the place of the embedded worker later.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Protocol
 
-from leadsync.core import Conflict, LeadId, Side, keep_side
+from leadsync.core import Conflict, LeadId, Side
+from leadsync.engine import Engine
 from leadsync.errors import LeadsyncError
-from leadsync.store import DEFAULT_FLOW, Store
+from leadsync.settling import settle_conflict
+from leadsync.store import DEFAULT_FLOW
 
 __all__ = ["CycleQueue", "NothingToSettle", "queue_cycle", "settle"]
 
@@ -28,17 +29,13 @@ class CycleQueue(Protocol):
         """Queue a cycle: of the named leads, or a full one."""
 
 
-def settle(store: Store, lead_id: LeadId, keep: Side, field: str | None = None) -> Conflict:
+def settle(engine: Engine, lead_id: LeadId, keep: Side, field: str | None = None) -> Conflict:
     """Keep ``keep``'s value in the lead's open conflict of ``field`` (the oldest open one when None);
-    the next cycle writes it to the other side."""
-    conflict = store.get_open_conflict(lead_id, field)
-    base = store.get_pair(lead_id)
-    if conflict is None or base is None:
+    the next cycle writes it to the other side. Blocking: it reads both sides."""
+    store = engine.store
+    if store.get_open_conflict(lead_id, field) is None or store.get_pair(lead_id) is None:
         raise NothingToSettle(f"lead {lead_id} has no open conflict" + (f" on {field}" if field else ""))
-    resolved, new_base = keep_side(conflict, base, keep, datetime.now(UTC))
-    store.set_base(new_base, action="conflict resolved", detail=f"kept {keep.value}")
-    store.resolve_conflict(lead_id, resolved.resolution or "", field=conflict.field)
-    return resolved
+    return settle_conflict(engine, lead_id, keep, field)
 
 
 def queue_cycle(queue: CycleQueue | None, flow: str, *, leads: list[LeadId] | None = None) -> bool:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -137,8 +138,12 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
             return Response("Bad request: side must be airtable or trello.", status_code=400)
         field = form.get("field")
         try:
-            settle(
-                dash.store, LeadId(lead_id), Side(side), field if isinstance(field, str) and field else None
+            await run_in_threadpool(
+                settle,
+                dash.worker().engine,
+                LeadId(lead_id),
+                Side(side),
+                field if isinstance(field, str) and field else None,
             )
         except NothingToSettle as exc:
             return _back("/conflicts", problem=str(exc))
