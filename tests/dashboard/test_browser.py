@@ -67,7 +67,7 @@ def test_a_persons_edit_appears_in_the_activity_page_without_a_reload(
         created = page.locator("tr", has_text="Grace Hopper").filter(has_text="created")
         expect(created).to_be_visible()
         expect(created).to_contain_text("Airtable → Trello")
-        expect(created).to_contain_text("in list NEW")  # the list's name, not its id
+        expect(created).to_contain_text("in list 'NEW'")  # the list's name, not its id
         wait_until(lambda: card_status(person, lead) == "NEW")
         person.move_card(person.card_for(lead)["id"], "QUALIFIED")
         moved = page.locator("tr", has_text="Grace Hopper").filter(has_text="Trello → Airtable")
