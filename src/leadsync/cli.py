@@ -28,8 +28,10 @@ from leadsync.engine import CycleResult, Engine
 from leadsync.errors import LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
 from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
+from leadsync.flow_choice import chosen_flows, single_flow
 from leadsync.output import conflicts_table, print_result, status_report
 from leadsync.settings import Settings, load_settings
+from leadsync.store import Store
 
 __all__ = [
     "PROGRESS_THRESHOLD",
@@ -99,17 +101,43 @@ def _settings() -> Settings:
     return settings
 
 
+FlowsOption = Annotated[
+    list[str] | None, typer.Option("--flow", help="Only this flow (repeatable; default: all).")
+]
+FlowOption = Annotated[
+    str | None, typer.Option("--flow", help="The flow (needed when leadsync.toml has several).")
+]
+
+
 @contextmanager
-def _engine(settings: Settings) -> Iterator[Engine]:
+def _engine(settings: Settings, flow: str | None = None) -> Iterator[Engine]:
     with exits():
+        chosen = single_flow(settings, flow)
         try:
-            engine = Engine(settings)
+            engine = Engine(settings, flow=chosen)
         except StoreError as exc:
             raise StoreUnusable(str(exc)) from exc
     try:
         yield engine
     finally:
         engine.close()
+
+
+@contextmanager
+def _engines(settings: Settings, flows: list[str] | None) -> Iterator[list[Engine]]:
+    """An engine per chosen flow, all on one store (one connection pool)."""
+    with exits():
+        chosen = chosen_flows(settings, flows)
+        try:
+            store = Store.open(settings.LEADSYNC_DATABASE_URL)
+        except StoreError as exc:
+            raise StoreUnusable(str(exc)) from exc
+        engines = [Engine(settings, flow=flow, store=store) for flow in chosen]
+    try:
+        yield engines
+    finally:
+        for engine in engines:
+            engine.close()
 
 
 def _progress_factory(enabled: bool) -> Callable[[int], ProgressFn] | None:
@@ -156,59 +184,80 @@ def sync(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    flow: FlowsOption = None,
 ) -> None:
-    """Run one two-way sync cycle, then exit."""
+    """Run one two-way sync cycle (of each flow), then exit."""
     settings = _settings()
-    with _engine(settings) as engine:
-        result = _run_one(engine, full=full, dry_run=dry_run, as_json=as_json)
-    if as_json:
-        out.print(json.dumps(result.as_json()), markup=False)
-    else:
-        print_result(out, result)
-    raise typer.Exit(ExitCode.RECORD_ERRORS if result.outcome.errors else ExitCode.OK)
+    code = ExitCode.OK
+    with _engines(settings, flow) as engines:
+        for engine in engines:
+            several = len(engines) > 1
+            if several and not as_json:
+                out.print(f"[bold]flow {engine.flow.name}[/]")
+            result = _run_one(engine, full=full, dry_run=dry_run, as_json=as_json)
+            summary = {"flow": engine.flow.name, **result.as_json()} if several else result.as_json()
+            if as_json:
+                out.print(json.dumps(summary), markup=False)
+            else:
+                print_result(out, result)
+            code = ExitCode.RECORD_ERRORS if result.outcome.errors else code
+    raise typer.Exit(code)
 
 
 @app.command()
 def poll(
     interval: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
     full: Annotated[bool, typer.Option("--full", help="Every cycle reads both sides in full.")] = False,
+    flow: FlowsOption = None,
 ) -> None:
-    """Run sync cycles forever, until Ctrl+C (or SIGTERM), then exit cleanly."""
+    """Run sync cycles (of every flow, in turn) forever, until Ctrl+C (or SIGTERM), then exit cleanly."""
     settings = _settings()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _engine(settings) as engine, exits():
+    with _engines(settings, flow) as engines, exits():
         try:
             while not stop.is_set():
-                # A failed read or a busy lock passes with the next cycle; any other error (a mapped
-                # list the board lacks...) would not, and ends the loop with its exit code.
-                try:
-                    result = engine.run_cycle(full=full, progress=_progress_factory(True))
-                    print_result(out, result)
-                except ReadFailed as exc:
-                    err.print(f"[bold red]Read failed[/]: {exc}. Nothing was written; retrying next cycle.")
-                except LockBusy:
-                    err.print("[yellow]another process is running a cycle; skipping this one[/]")
+                for engine in engines:
+                    _poll_once(engine, full=full)
                 stop.wait(interval)
         except KeyboardInterrupt:
             pass
     err.print("stopped")
 
 
+def _poll_once(engine: Engine, *, full: bool) -> None:
+    """One flow's cycle of ``poll``. A failed read or a busy lock passes with the next cycle; any other
+    error (a mapped list the board lacks...) would not, and ends the loop with its exit code."""
+    try:
+        result = engine.run_cycle(full=full, progress=_progress_factory(True))
+        print_result(out, result)
+    except ReadFailed as exc:
+        err.print(
+            f"[bold red]Read failed[/] ({engine.flow.name}): {exc}. Nothing was written; retrying next cycle."
+        )
+    except LockBusy:
+        err.print("[yellow]another process is running a cycle; skipping this one[/]")
+
+
 @conflicts_app.callback()
 def conflicts(
-    ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False,
+    flow: FlowsOption = None,
 ) -> None:
-    """List open conflicts (``--all``: resolved ones too)."""
+    """List open conflicts (``--all``: resolved ones too) of every flow, or the ``--flow`` ones."""
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    with _engine(settings) as engine, exits():
-        rows = engine.store.conflicts(200) if show_all else engine.store.open_conflicts()
-        if not rows:
-            out.print("No open conflicts." if not show_all else "No conflicts recorded.")
-            return
-        out.print(conflicts_table(rows))
+    with _engines(settings, flow) as engines, exits():
+        for engine in engines:
+            if len(engines) > 1:
+                out.print(f"[bold]flow {engine.flow.name}[/]")
+            rows = engine.store.conflicts(200) if show_all else engine.store.open_conflicts()
+            if not rows:
+                out.print("No open conflicts." if not show_all else "No conflicts recorded.")
+                continue
+            out.print(conflicts_table(rows))
 
 
 class Keep(StrEnum):
@@ -222,10 +271,11 @@ class Keep(StrEnum):
 def resolve(
     lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")],
     keep: Annotated[Keep, typer.Option("--keep", help="The side whose status wins.")],
+    flow: FlowOption = None,
 ) -> None:
     """Resolve an open conflict: the kept side's status is written to the other side on the next cycle."""
     settings = _settings()
-    with _engine(settings) as engine, exits():
+    with _engine(settings, flow) as engine, exits():
         store = engine.store
         conflict = store.get_open_conflict(LeadId(lead))
         base = store.get_pair(LeadId(lead))
@@ -239,20 +289,33 @@ def resolve(
 
 
 @app.command()
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Linked pairs, open conflicts, the last cycle and recent activity."""
+def status(as_json: Annotated[bool, typer.Option("--json")] = False, flow: FlowsOption = None) -> None:
+    """Linked pairs, open conflicts, the last cycle and recent activity (of each flow), and the job queue."""
     settings = _settings()
-    with _engine(settings) as engine, exits():
-        info = status_report(Console(file=sys.stderr) if as_json else out, engine.store)
+    infos: dict[str, object] = {}
+    with _engines(settings, flow) as engines, exits():
+        shown = Console(file=sys.stderr) if as_json else out
+        for engine in engines:
+            if len(engines) > 1:
+                shown.print(f"[bold]flow {engine.flow.name}[/]")
+            infos[engine.flow.name] = status_report(shown, engine.store)
+        queue = engines[0].store.queue_stats() if engines else None
+        if queue is not None:
+            shown.print(f"job queue: {queue.waiting} waiting (oldest {queue.oldest_waiting:.0f}s), "
+                        f"{queue.running} running, {queue.failed} failed; {queue.workers} workers")  # fmt: skip
     if as_json:
+        info = next(iter(infos.values())) if len(infos) == 1 else {"flows": infos}
         out.print(json.dumps(info), markup=False)
 
 
 @app.command()
-def restore(lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")]) -> None:
+def restore(
+    lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")],
+    flow: FlowOption = None,
+) -> None:
     """Forget the link of a lead whose card was deleted, so the next cycle gives it a new card."""
     settings = _settings()
-    with _engine(settings) as engine, exits():
+    with _engine(settings, flow) as engine, exits():
         base = engine.store.get_pair(LeadId(lead))
         if base is None:
             err.print(f"Lead {lead} is not linked to any card.")
@@ -323,31 +386,31 @@ webhooks_app = typer.Typer(help="Register, list or unregister both APIs' webhook
 app.add_typer(webhooks_app, name="webhooks")
 
 
-def _webhook_call(fn_name: str) -> None:
+def _webhook_call(fn_name: str, flow: str | None) -> None:
     from leadsync import webhooks as wh
 
     settings = _settings()
-    with _engine(settings) as engine, exits():
+    with _engine(settings, flow) as engine, exits():
         result = getattr(wh, fn_name)(engine)
     out.print(json.dumps(result, indent=2), markup=False)
 
 
 @webhooks_app.command("register")
-def webhooks_register() -> None:
+def webhooks_register(flow: FlowOption = None) -> None:
     """Create the Airtable (Leads table) and Trello (board) webhooks; needs 'leadsync serve' reachable."""
-    _webhook_call("register")
+    _webhook_call("register", flow)
 
 
 @webhooks_app.command("list")
-def webhooks_list() -> None:
+def webhooks_list(flow: FlowOption = None) -> None:
     """Both APIs' webhooks, as they report them."""
-    _webhook_call("listing")
+    _webhook_call("listing", flow)
 
 
 @webhooks_app.command("unregister")
-def webhooks_unregister() -> None:
+def webhooks_unregister(flow: FlowOption = None) -> None:
     """Delete both webhooks and forget them."""
-    _webhook_call("unregister")
+    _webhook_call("unregister", flow)
 
 
 @app.command()
@@ -356,6 +419,11 @@ def demo() -> None:
     from leadsync.demo import run_demo
 
     raise typer.Exit(run_demo(out))
+
+
+from leadsync.jobs.command import register as _register_worker  # noqa: E402 (after the helpers it takes)
+
+_register_worker(app, settings=_settings, flows=chosen_flows, exits=exits, err=err)
 
 
 def main() -> None:
