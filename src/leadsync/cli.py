@@ -368,16 +368,23 @@ def sandbox(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    flow: FlowsOption = None,
 ) -> None:
     """Serve the webhook server: changes on either side reach the other within about a second."""
     import uvicorn
 
+    from leadsync.flow_server import create_flows_server
     from leadsync.server import create_server
 
     settings = _settings()
     if not settings.TRELLO_API_SECRET:
         err.print("[yellow]TRELLO_API_SECRET is not set: Trello deliveries can't be verified and get 401.[/]")
-    app_ = create_server(settings)
+    with exits():
+        chosen = chosen_flows(settings, flow)
+    sqlite = settings.LEADSYNC_DATABASE_URL.startswith("sqlite")
+    # The seed's server for its one flow on SQLite; many flows, or a PostgreSQL store (jobs), here.
+    one = sqlite and len(chosen) == 1 and chosen[0].name == "default"
+    app_ = create_server(settings) if one else create_flows_server(settings, chosen)
     err.print(f"leadsync serving webhooks on http://{host}:{port} (GET /health); Ctrl+C to stop")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
