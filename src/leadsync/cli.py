@@ -341,6 +341,12 @@ def sandbox(
         float, typer.Option("--latency-ms", min=0.0, help="Delay added to every response.")
     ] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Fixed seed for ids and credentials.")] = None,
+    flows: Annotated[
+        int,
+        typer.Option(
+            "--flows", min=0, help="Also N flows (a base and a board each); writes ./leadsync.toml."
+        ),
+    ] = 0,
 ) -> None:
     """Serve the local emulator of both APIs in the foreground; prints the settings leadsync needs."""
     import uvicorn
@@ -357,7 +363,19 @@ def sandbox(
         raise typer.Exit(ExitCode.CONFIG) from None
     bound_host, bound_port = sock.getsockname()[:2]
     state.base_url = f"http://{bound_host}:{bound_port}"
-    for key, value in state.settings().items():
+    printed = state.settings()
+    if flows:
+        from pathlib import Path
+
+        from leadsync.sandbox.flows import provision_flows
+
+        made = provision_flows(state, flows)
+        Path("leadsync.toml").write_text(made.toml)
+        printed.update(made.variables)
+        err.print(
+            f"wrote leadsync.toml: {flows} flows ({len({f.group for f in made.flows})} Trello tokens)"
+        )
+    for key, value in printed.items():
         print(f"{key}={value}", flush=True)
     err.print(f"sandbox serving Airtable (/v0) and Trello (/1) on {state.base_url}; Ctrl+C to stop")
     server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning", lifespan="on"))

@@ -23,6 +23,8 @@ class SandboxState(SharedState):
         self.log: list[LogEntry] = []
         self._seq = 0
         self.airtable = AirtableWorld(self)
+        self.bases: dict[str, AirtableWorld] = {}
+        """More bases, beside :attr:`airtable` (``leadsync sandbox --flows``), by id."""
         self.trello = TrelloWorld(self)
         self._initial = (self.airtable.snapshot(), self.trello.snapshot())
 
