@@ -372,9 +372,7 @@ def sandbox(
         made = provision_flows(state, flows)
         Path("leadsync.toml").write_text(made.toml)
         printed.update(made.variables)
-        err.print(
-            f"wrote leadsync.toml: {flows} flows ({len({f.group for f in made.flows})} Trello tokens)"
-        )
+        err.print(f"wrote leadsync.toml: {flows} flows ({len({f.group for f in made.flows})} Trello tokens)")
     for key, value in printed.items():
         print(f"{key}={value}", flush=True)
     err.print(f"sandbox serving Airtable (/v0) and Trello (/1) on {state.base_url}; Ctrl+C to stop")
@@ -387,11 +385,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     flow: FlowsOption = None,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Defer jobs to 'leadsync worker' (PostgreSQL; default: once one ran)."),
+    ] = False,
 ) -> None:
     """Serve the webhook server: changes on either side reach the other within about a second."""
     import uvicorn
 
-    from leadsync.flow_server import create_flows_server
+    from leadsync.flow_server import create_flows_server, queue_ready
     from leadsync.server import create_server
 
     settings = _settings()
@@ -399,10 +401,14 @@ def serve(
         err.print("[yellow]TRELLO_API_SECRET is not set: Trello deliveries can't be verified and get 401.[/]")
     with exits():
         chosen = chosen_flows(settings, flow)
-    sqlite = settings.LEADSYNC_DATABASE_URL.startswith("sqlite")
-    # The seed's server for its one flow on SQLite; many flows, or a PostgreSQL store (jobs), here.
-    one = sqlite and len(chosen) == 1 and chosen[0].name == "default"
-    app_ = create_server(settings) if one else create_flows_server(settings, chosen)
+        jobs = queue or queue_ready(settings)  # a PostgreSQL store whose queue a worker prepared
+        if jobs:
+            from leadsync.jobs.app import conninfo
+
+            conninfo(settings.LEADSYNC_DATABASE_URL)  # --queue on SQLite: exit 2 naming the variable
+    # The seed's server for its one flow running its own cycles; many flows, or jobs, here.
+    one = not jobs and len(chosen) == 1 and chosen[0].name == "default"
+    app_ = create_server(settings) if one else create_flows_server(settings, chosen, queue=jobs)
     err.print(f"leadsync serving webhooks on http://{host}:{port} (GET /health); Ctrl+C to stop")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 

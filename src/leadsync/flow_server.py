@@ -8,10 +8,11 @@ webhook's MAC secret.
 
 What a verified delivery becomes depends on the store:
 
-- **PostgreSQL** (``queue`` mode): its targets are recorded and the flow's job deferred
+- **PostgreSQL with workers** (``queue`` mode: ``serve --queue``, or by default once a ``leadsync
+  worker`` has prepared the queue in the store's database): its targets are recorded and the flow's job deferred
   (:func:`~leadsync.jobs.defer_sync`); ``serve`` runs no cycle itself, ``leadsync worker`` processes do,
   so the two scale apart.
-- **SQLite** (``embedded`` mode, no PostgreSQL needed): one :class:`~leadsync.server.SyncWorker` thread
+- **Otherwise** (``embedded`` mode; SQLite needs no PostgreSQL): one :class:`~leadsync.server.SyncWorker` thread
   per flow in this process runs the cycles, as ``serve`` always did for its one flow.
 
 The seed's single-flow SQLite server (:func:`leadsync.server.create_server`) is still what ``serve``
@@ -40,7 +41,7 @@ from leadsync.server import SyncWorker, _client_gone, _problem, _raw_header, _re
 from leadsync.settings import Settings
 from leadsync.store import Store
 
-__all__ = ["Hub", "create_flows_server"]
+__all__ = ["Hub", "create_flows_server", "queue_ready"]
 
 log = logging.getLogger("leadsync.server")
 
@@ -80,8 +81,17 @@ def _flow_of(hub: Hub, name: str) -> str | None:
     return name if name in hub.flows else None
 
 
-def create_flows_server(settings: Settings, flows: list[FlowConfig]) -> FastAPI:
-    """The webhook server of ``flows``: queue mode on PostgreSQL, embedded worker threads on SQLite."""
+def queue_ready(settings: Settings) -> bool:
+    """Whether the store is PostgreSQL with procrastinate's queue in it (a ``leadsync worker`` ran)."""
+    if settings.LEADSYNC_DATABASE_URL.startswith("sqlite"):
+        return False
+    with Store.open(settings.LEADSYNC_DATABASE_URL) as store:
+        return store.queue_stats() is not None
+
+
+def create_flows_server(settings: Settings, flows: list[FlowConfig], *, queue: bool = False) -> FastAPI:
+    """The webhook server of ``flows``: jobs deferred to workers with ``queue`` (PostgreSQL), else a
+    worker thread per flow in this process."""
     holder: dict[str, Hub] = {}
 
     @asynccontextmanager
@@ -92,7 +102,7 @@ def create_flows_server(settings: Settings, flows: list[FlowConfig]) -> FastAPI:
         metrics.watch_store(store)
         engines: list[Engine] = []
         try:
-            if store.has_queue:
+            if queue:
                 from leadsync.jobs import build_app, ensure_schema
 
                 app = build_app(settings.LEADSYNC_DATABASE_URL)

@@ -35,7 +35,7 @@ def test_serve_defers_each_flows_deliveries_and_workers_apply_them(world: FlowWo
     log_path = world.workdir / "serve.log"
     with log_path.open("w") as log:
         serve = subprocess.Popen(
-            [sys.executable, "-m", "leadsync", "-v", "serve", "--port", str(port)],
+            [sys.executable, "-m", "leadsync", "-v", "serve", "--queue", "--port", str(port)],
             cwd=world.workdir, env=world.env(), stdout=log, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
     try:
