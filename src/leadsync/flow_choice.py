@@ -1,7 +1,7 @@
 """Which flows a command acts on: ``--flow NAME`` (repeatable), or every flow, or the only one.
 
-``sync``, ``status``, ``conflicts``, ``poll``, ``serve`` and ``worker`` act on every flow when none is
-named; commands about one lead or one flow's webhooks need a name when ``leadsync.toml`` holds several.
+``sync``, ``status``, ``conflicts``, ``poll`` and ``serve`` act on every flow when none is named (a
+``worker`` always serves every flow); commands about one lead or one flow's webhooks need a name when ``leadsync.toml`` holds several.
 """
 
 from __future__ import annotations

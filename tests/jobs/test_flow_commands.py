@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
+
 from tests.fixtures_sandbox import RunningSandbox
+from tests.fixtures_server import free_port, wait_until
 from tests.jobs.world import provision
 
 
@@ -40,5 +45,32 @@ def test_sync_runs_every_flow_or_the_named_one_on_sqlite(sandbox: RunningSandbox
         assert "north" in unknown.stderr
         status = world.run("status", "--json")
         assert set(json.loads(status.stdout)["flows"]) == {"east", "west"}
+    finally:
+        world.close()
+
+
+def test_serve_on_sqlite_runs_a_worker_thread_per_flow(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    sandbox.control("POST", "/config", json={"rate_scale": 0})
+    world = provision(sandbox, tmp_path, f"sqlite:///{tmp_path / 'state.db'}", ["east", "west"])
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    try:
+        world.people["west"].add_lead("West", "w@example.com")
+        with log_path.open("w") as log:
+            serve = subprocess.Popen(
+                [sys.executable, "-m", "leadsync", "serve", "--port", str(port)],
+                cwd=tmp_path, env=world.env(), stdout=log, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+        try:
+            # Each flow's worker thread sweeps at start: the west lead gets its card without a sync.
+            wait_until(lambda: len(world.people["west"].cards("open")) == 1, timeout=60)
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()
+            assert health["mode"] == "embedded"
+            assert {name: f["worker"] for name, f in health["flows"].items()} == {"east": "ok", "west": "ok"}
+            assert httpx.head(f"http://127.0.0.1:{port}/webhook/trello/west", timeout=10).status_code == 200
+            assert httpx.head(f"http://127.0.0.1:{port}/webhook/trello", timeout=10).status_code == 404
+        finally:
+            serve.terminate()
+            serve.wait(timeout=30)
     finally:
         world.close()

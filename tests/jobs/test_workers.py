@@ -8,11 +8,12 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from leadsync.store import Store
 from tests.fixtures_sandbox import RunningSandbox
-from tests.fixtures_server import wait_until
+from tests.fixtures_server import free_port, wait_until
 from tests.jobs.world import FlowWorld, provision
 
 pytestmark = pytest.mark.postgres
@@ -37,11 +38,15 @@ def test_two_flows_synced_by_two_workers_stay_apart(world: FlowWorld, pg_url: st
     east, west = world.people["east"], world.people["west"]
     east_ids = [east.add_lead(f"East {i}", f"e{i}@example.com") for i in range(3)]
     west_ids = [west.add_lead(f"West {i}", f"w{i}@example.com") for i in range(2)]
-    world.start_worker("w1")
+    port = free_port()
+    world.start_worker("w1", "--metrics-port", str(port))
     world.start_worker("w2")
     world.defer("east", full=True)
     world.defer("west", full=True)
     wait_until(lambda: len(_cards(world, "east")) == 3 and len(_cards(world, "west")) == 2, timeout=60)
+    page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert "leadsync_workers 2.0" in page
+    assert "leadsync_conflicts_open" in page
     assert _cards(world, "east") == ["Follow up: East 0", "Follow up: East 1", "Follow up: East 2"]
     assert _cards(world, "west") == ["Follow up: West 0", "Follow up: West 1"]
     with Store.open(pg_url) as store:

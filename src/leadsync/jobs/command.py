@@ -1,8 +1,9 @@
-"""``leadsync worker``: run procrastinate workers for every flow (or the ``--flow`` ones) on PostgreSQL.
+"""``leadsync worker``: run procrastinate workers for every flow on PostgreSQL.
 
 Any number of workers, on any number of machines, share one PostgreSQL store: each takes jobs from the
 queue, one cycle at a time per flow (the flow's lock), ``--concurrency`` cycles of different flows at
-once. SIGTERM or Ctrl+C lets running cycles finish (at most ``SHUTDOWN_GRACE`` seconds) and exits 0; a
+once. Every worker takes any flow's job, so every worker must read the same ``leadsync.toml``. SIGTERM
+or Ctrl+C lets running cycles finish (at most ``SHUTDOWN_GRACE`` seconds) and exits 0; a
 worker that dies instead (SIGKILL, a lost machine) is noticed by its stopped heartbeat after
 ``--stalled-after`` seconds, and another worker retries its job.
 """
@@ -93,9 +94,6 @@ def register(
         concurrency: Annotated[
             int, typer.Option("--concurrency", "-c", min=1, help="Cycles of different flows run at once.")
         ] = 1,
-        flow: Annotated[
-            list[str] | None, typer.Option("--flow", help="Only this flow's jobs (repeatable; default: all).")
-        ] = None,
         metrics_port: Annotated[
             int | None, typer.Option("--metrics-port", help="Serve GET /metrics (Prometheus) on this port.")
         ] = None,
@@ -110,7 +108,7 @@ def register(
         """Run sync jobs from the PostgreSQL queue (any number of workers; Ctrl+C or SIGTERM to stop)."""
         loaded = settings()
         with exits():
-            chosen = flows(loaded, flow)
+            chosen = flows(loaded, None)  # every flow: any worker may take any flow's job
             names = ", ".join(f.name for f in chosen)
             err.print(f"leadsync worker: flows {names}; concurrency {concurrency}; Ctrl+C to stop")
             run_worker(
