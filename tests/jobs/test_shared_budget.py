@@ -41,7 +41,7 @@ def test_two_flows_on_one_base_share_its_budget_across_two_workers(
         wait_until(lambda: all(len(people[f].cards("open")) == 3 for f in ("east", "west")), timeout=120)
         leadsync_calls = [r for r in sandbox.requests(since) if r["who"] == "leadsync"]
         airtable = [r for r in leadsync_calls if r["api"] == "airtable"]
-        assert len(airtable) >= 6  # both flows read the base
+        assert len(airtable) >= 4  # both flows read the base (its schema and its leads, at least)
         assert [r for r in leadsync_calls if r["status"] == 429] == []
         own = ("AIRTABLE_", "TRELLO_", "LEADSYNC_")
         settings = load_settings(None, **{k: v for k, v in world.env().items() if k.startswith(own)})

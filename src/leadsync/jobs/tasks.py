@@ -69,7 +69,7 @@ def register_tasks(app: procrastinate.App) -> None:
         """Refresh each flow's Airtable webhook before it expires."""
         _runtime(context).maintain_webhooks()
 
-    @app.periodic(cron="*/5 * * * * *")
+    @app.periodic(cron="* * * * * */5")  # the 6th column is seconds
     @app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
     async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
         """Put the jobs of workers whose heartbeat stopped back in the queue."""
