@@ -91,3 +91,21 @@ def test_a_store_of_an_earlier_version_gains_the_flow_columns_in_place(tmp_path:
         assert upgraded.for_flow("east").pairs() == {}
         upgraded.for_flow("east").log("probe")
         assert [a.action for a in upgraded.for_flow("east").recent_activity()] == ["probe"]
+
+
+def test_pending_targets_are_per_flow_and_cleared_only_once_read(store: Store) -> None:
+    east, west = store.for_flow("east"), store.for_flow("west")
+    east.add_targets(leads=[LEAD_A, LEAD_A], cards=[CARD_1])
+    east.add_targets(ping=True)
+    west.add_targets(full=True)
+    read = east.pending_targets()
+    assert read.leads == {LEAD_A}
+    assert read.cards == {CARD_1}
+    assert read.pings == 1
+    assert not read.full
+    assert read.oldest is not None
+    east.add_targets(leads=[LEAD_B])  # arrives while the cycle runs
+    east.clear_targets(read.ids)
+    assert east.pending_targets().leads == {LEAD_B}
+    assert west.pending_targets().full
+    assert not store.pending_targets()

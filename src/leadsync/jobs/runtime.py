@@ -78,7 +78,7 @@ class Runtime:
             log.error("flow %s: %s job failed (retried with backoff): %s", flow, mode, exc)
             raise
         if pending:
-            store.clear_targets(pending.last_id)
+            store.clear_targets(pending.ids)
             if pending.oldest is not None:
                 waited = (datetime.now(UTC) - pending.oldest).total_seconds()
                 metrics.WEBHOOK_TO_SYNCED.observe(max(0.0, waited))

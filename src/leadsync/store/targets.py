@@ -3,7 +3,7 @@
 With a PostgreSQL store, ``serve`` only records a delivery's leads and cards here and defers a job; at
 most one job per flow waits (procrastinate's queueing lock), so every event of a burst lands in the same
 rows and the one job that runs takes them all. The job reads the rows, runs its cycle, and only then
-deletes the rows it read (:meth:`TargetStore.clear_targets`): a worker killed mid-cycle leaves them for
+deletes the rows it read, by id (:meth:`TargetStore.clear_targets`): a worker killed mid-cycle leaves them for
 whoever retries the job, and a row added while the cycle ran stays for the next one.
 """
 
@@ -26,8 +26,9 @@ __all__ = ["PendingTargets", "TargetStore"]
 class PendingTargets:
     """A flow's pending targets as one job reads them."""
 
-    last_id: int = 0
-    """The newest row read: :meth:`TargetStore.clear_targets` deletes up to it, never a later one."""
+    ids: tuple[int, ...] = ()
+    """The rows read: :meth:`TargetStore.clear_targets` deletes these, never one committed after the read
+    (a row numbered below one read may commit later, so "up to the newest id" would not do)."""
     leads: frozenset[LeadId] = field(default_factory=frozenset)
     cards: frozenset[CardId] = field(default_factory=frozenset)
     full: bool = False
@@ -39,7 +40,7 @@ class PendingTargets:
     """When the oldest pending event arrived."""
 
     def __bool__(self) -> bool:
-        return self.last_id > 0
+        return bool(self.ids)
 
 
 class TargetStore(StoreConnection):
@@ -77,7 +78,7 @@ class TargetStore(StoreConnection):
         if not rows:
             return PendingTargets()
         return PendingTargets(
-            last_id=rows[-1].id,
+            ids=tuple(r.id for r in rows),
             leads=frozenset(LeadId(r.target) for r in rows if r.kind == "lead"),
             cards=frozenset(CardId(r.target) for r in rows if r.kind == "card"),
             full=any(r.kind == "full" for r in rows),
@@ -86,11 +87,14 @@ class TargetStore(StoreConnection):
             oldest=min((r.at for r in rows if r.kind != "sweep"), default=None),
         )
 
-    def clear_targets(self, last_id: int) -> None:
-        """Forget the flow's targets up to row ``last_id`` (a cycle has applied them)."""
+    def clear_targets(self, ids: Iterable[int]) -> None:
+        """Forget these rows of the flow's targets (a cycle has applied them)."""
+        wanted = list(ids)
+        if not wanted:
+            return
         with self._tx(f"clear the targets of flow {self.flow!r}") as conn:
             conn.execute(
-                delete(job_targets).where(job_targets.c.flow == self.flow, job_targets.c.id <= last_id)
+                delete(job_targets).where(job_targets.c.flow == self.flow, job_targets.c.id.in_(wanted))
             )
 
     def open_conflict_counts(self) -> dict[str, int]:
