@@ -81,4 +81,6 @@ def register_tasks(app: procrastinate.App) -> None:
             except ConnectorException as exc:  # a waiting job of its flow holds the queueing lock
                 # That waiting job will apply the same pending targets: close this one instead.
                 await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
-                log.warning("job %s of a dead worker closed (another waits for its flow): %s", job.id, exc)
+                log.warning(
+                    "job %s of a dead worker closed: a job of its flow waits (%s)", job.id, type(exc).__name__
+                )
