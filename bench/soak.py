@@ -4,7 +4,8 @@
 
 - the sandbox (``python -m leadsync sandbox``), delivering webhooks duplicated and reordered;
 - ``leadsync serve`` (webhooks registered with ``leadsync webhooks register``) and ``leadsync poll``, both
-  on one store: a PostgreSQL database of their own (created here, dropped at the end), or with
+  on one store (with ``--workers N``: ``serve --queue`` and N ``leadsync worker`` processes instead, the
+  workers running every cycle as jobs and SIGKILLed like the rest): a PostgreSQL database of their own (created here, dropped at the end), or with
   ``--store sqlite`` one SQLite file in the workdir (whose cycle lock is a file lock the kernel releases
   when a SIGKILLed holder dies);
 - a person editing both trackers for ``--seconds`` at ``--rate`` edits a second: new leads, status
@@ -287,9 +288,14 @@ def run(args: argparse.Namespace) -> int:
         env.update({k: v for k, v in settings.items() if not k.startswith("PERSON_")})
         env.update(LEADSYNC_DATABASE_URL=db_url, LEADSYNC_PUBLIC_URL=f"http://127.0.0.1:{port}",
                    LEADSYNC_SWEEP_INTERVAL="10", LEADSYNC_MAX_RETRY_SECONDS="20", LEADSYNC_FULL_SCAN_EVERY="60")  # fmt: skip
-        serve = Proc("serve", ["serve", "--port", str(port)], env, workdir)
-        poll = Proc("poll", ["poll", "--interval", "2"], env, workdir)
-        procs = [serve, poll]
+        if args.workers:  # serve only queues jobs; the workers run them (PostgreSQL)
+            serve = Proc("serve", ["serve", "--queue", "--port", str(port)], env, workdir)
+            others = [Proc(f"worker{i + 1}", ["worker", "--stalled-after", "5", "--name", f"worker{i + 1}"], env,
+                           workdir) for i in range(args.workers)]  # fmt: skip
+        else:
+            serve = Proc("serve", ["serve", "--port", str(port)], env, workdir)
+            others = [Proc("poll", ["poll", "--interval", "2"], env, workdir)]
+        procs = [serve, *others]
         serve.start()
         deadline = time.monotonic() + 30
         while True:
@@ -305,7 +311,8 @@ def run(args: argparse.Namespace) -> int:
                                     cwd=workdir, capture_output=True, text=True, timeout=60)  # fmt: skip
         if registered.returncode != 0:
             raise RuntimeError(f"webhooks register failed: {registered.stderr}")
-        poll.start()
+        for other in others:
+            other.start()
         editor = Editor(settings, rng)
         crashes: Counter[str] = Counter()
         faults_armed = 0
@@ -412,6 +419,8 @@ def main() -> None:
         "--rate-scale", type=float, default=1.0, help="the sandbox's rate limits (1 = documented)"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="run N 'leadsync worker' and 'serve --queue' instead of serve and poll (PostgreSQL)")  # fmt: skip
     parser.add_argument(
         "--store",
         choices=("sqlite", "postgresql"),

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,31 +26,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from leadsync import logs
 from leadsync.cli_help import leadsync_version, top_help
-from leadsync.core import ConflictPolicy, LeadId, Side
 from leadsync.engine import CycleResult, Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy, ReadFailed, StoreError
 from leadsync.executor import Progress as ProgressFn
 from leadsync.exit_codes import READ_FAILED_HINT, ExitCode, StoreUnusable, error_exit
-from leadsync.output import conflicts_table, cycle_line, print_result, status_report
+from leadsync.flow_choice import chosen_flows, single_flow
+from leadsync.output import cycle_line, print_result
 from leadsync.settings import Settings, load_settings
-from leadsync.settling import settle_conflict
+from leadsync.store import Store
 
 __all__ = [
     "PROGRESS_THRESHOLD",
     "RECENT_CONFLICTS",
-    "Keep",
     "app",
-    "conflicts",
     "demo",
     "exits",
     "main",
     "poll",
-    "resolve",
-    "restore",
     "sandbox",
     "serve",
     "settings_line",
-    "status",
     "sync",
     "webhooks_list",
     "webhooks_register",
@@ -132,17 +126,43 @@ def _settings() -> Settings:
     return settings
 
 
+FlowsOption = Annotated[
+    list[str] | None, typer.Option("--flow", help="Only this flow (repeatable; default: all).")
+]
+FlowOption = Annotated[
+    str | None, typer.Option("--flow", help="The flow (needed when leadsync.toml has several).")
+]
+
+
 @contextmanager
-def _engine(settings: Settings) -> Iterator[Engine]:
+def _engine(settings: Settings, flow: str | None = None) -> Iterator[Engine]:
     with exits():
+        chosen = single_flow(settings, flow)
         try:
-            engine = Engine(settings)
+            engine = Engine(settings, flow=chosen)
         except StoreError as exc:
             raise StoreUnusable(str(exc)) from exc
     try:
         yield engine
     finally:
         engine.close()
+
+
+@contextmanager
+def _engines(settings: Settings, flows: list[str] | None) -> Iterator[list[Engine]]:
+    """An engine per chosen flow, all on one store (one connection pool)."""
+    with exits():
+        chosen = chosen_flows(settings, flows)
+        try:
+            store = Store.open(settings.LEADSYNC_DATABASE_URL)
+        except StoreError as exc:
+            raise StoreUnusable(str(exc)) from exc
+        engines = [Engine(settings, flow=flow, store=store) for flow in chosen]
+    try:
+        yield engines
+    finally:
+        for engine in engines:
+            engine.close()
 
 
 def _progress_factory(enabled: bool) -> Callable[[int], ProgressFn] | None:
@@ -198,9 +218,11 @@ def sync(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    flow: FlowsOption = None,
 ) -> None:
-    """Run one two-way sync cycle, then exit."""
+    """Run one two-way sync cycle (of each flow), then exit."""
     settings = _settings()
+    code = ExitCode.OK
     with ExitStack() as stack:
         if dry_run and (absent := _absent_sqlite_store(settings)) is not None:
             # A dry run creates no file: without a store yet, it plans against an empty one made aside.
@@ -208,135 +230,57 @@ def sync(
             settings = settings.model_copy(
                 update={"LEADSYNC_DATABASE_URL": f"sqlite:///{aside / absent.name}"}
             )
-        engine = stack.enter_context(_engine(settings))
-        result = _run_one(engine, full=full, dry_run=dry_run, as_json=as_json)
-    if as_json:
-        out.print(json.dumps(result.as_json()), markup=False)
-    else:
-        print_result(out, result)
-    raise typer.Exit(ExitCode.RECORD_ERRORS if result.outcome.errors else ExitCode.OK)
+        engines = stack.enter_context(_engines(settings, flow))
+        several = len(engines) > 1
+        for engine in engines:
+            if several and not as_json:
+                out.print(f"[bold]flow {escape(engine.flow.name)}[/]")
+            result = _run_one(engine, full=full, dry_run=dry_run, as_json=as_json)
+            summary = {"flow": engine.flow.name, **result.as_json()} if several else result.as_json()
+            if as_json:
+                out.print(json.dumps(summary), markup=False)
+            else:
+                print_result(out, result)
+            code = ExitCode.RECORD_ERRORS if result.outcome.errors else code
+    raise typer.Exit(code)
 
 
 @app.command()
 def poll(
     interval: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
     full: Annotated[bool, typer.Option("--full", help="Every cycle reads both sides in full.")] = False,
+    flow: FlowsOption = None,
 ) -> None:
-    """Run sync cycles forever, until Ctrl+C (or SIGTERM), then exit cleanly."""
+    """Run sync cycles (of every flow, in turn) forever, until Ctrl+C (or SIGTERM), then exit cleanly."""
     settings = _settings()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _engine(settings) as engine, exits():
+    with _engines(settings, flow) as engines, exits():
         try:
             while not stop.is_set():
-                # A failed read or a busy lock passes with the next cycle; any other error (a mapped
-                # list the board lacks...) would not, and ends the loop with its exit code.
-                try:
-                    result = engine.run_cycle(full=full, progress=_progress_factory(True))
-                    out.print(cycle_line(result, datetime.now(UTC)), markup=False)
-                    if result.plan.writes or result.outcome.reports or result.outcome.failures:
-                        print_result(out, result)  # the table and the lines only when something changed
-                except ReadFailed as exc:
-                    err.print(
-                        f"[bold red]Read failed[/]: {escape(str(exc))}. Nothing was written; retrying next cycle."
-                    )
-                except LockBusy:
-                    err.print("[yellow]another process is running a cycle; skipping this one[/]")
+                for engine in engines:
+                    _poll_once(engine, full=full)
                 stop.wait(interval)
         except KeyboardInterrupt:
             pass
     err.print("stopped")
 
 
-@conflicts_app.callback()
-def conflicts(
-    ctx: typer.Context,
-    show_all: Annotated[
-        bool, typer.Option("--all", help="Every conflict recorded (the 200 newest).")
-    ] = False,
-) -> None:
-    """List open conflicts first, then those a policy decided in the last 7 days (--all: every
-    conflict recorded, the 200 newest)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    settings = _settings()
-    with _engine(settings) as engine, exits():
-        store = engine.store
-        if show_all:
-            rows = store.conflicts(200)
-        else:
-            since = datetime.now(UTC) - RECENT_CONFLICTS
-            decided = [
-                c for c in store.conflicts(200)
-                if c.resolved_at is not None and c.resolved_at >= since and c.policy is not ConflictPolicy.MANUAL
-            ]  # fmt: skip
-            rows = store.open_conflicts() + decided
-        if not rows:
-            out.print(
-                "No conflicts recorded."
-                if show_all
-                else "No open conflicts, and none decided in the last 7 days."
-            )
-            return
-        names: dict[str, str] = {lead: base.name for lead, base in store.pairs().items() if base.name}
-        out.print(conflicts_table(rows, names))
-
-
-class Keep(StrEnum):
-    """The side whose status a person keeps when settling a conflict."""
-
-    airtable = "airtable"
-    trello = "trello"
-
-
-@conflicts_app.command("resolve")
-def resolve(
-    lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")],
-    keep: Annotated[Keep, typer.Option("--keep", help="The side whose value wins.")],
-) -> None:
-    """Resolve an open conflict (of the status or the due date): the kept side's value, as it is now, is
-    written to the other side on the next cycle."""
-    settings = _settings()
-    with _engine(settings) as engine, exits():
-        store = engine.store
-        if store.get_open_conflict(LeadId(lead)) is None or store.get_pair(LeadId(lead)) is None:
-            err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
-            raise typer.Exit(ExitCode.CONFIG)
-        resolved = settle_conflict(engine, LeadId(lead), Side(keep.value))
-        out.print(
-            f"Resolved: lead {lead} keeps the {keep.value} {resolved.field}; run 'leadsync sync' to apply it."
+def _poll_once(engine: Engine, *, full: bool) -> None:
+    """One flow's cycle of ``poll``. A failed read or a busy lock passes with the next cycle; any other
+    error (a mapped list the board lacks...) would not, and ends the loop with its exit code."""
+    try:
+        result = engine.run_cycle(full=full, progress=_progress_factory(True))
+        out.print(cycle_line(result, datetime.now(UTC)), markup=False)
+        if result.plan.writes or result.outcome.reports or result.outcome.failures:
+            print_result(out, result)  # the table and the lines only when something changed
+    except ReadFailed as exc:
+        err.print(
+            f"[bold red]Read failed[/] ({escape(engine.flow.name)}): {escape(str(exc))}. "
+            "Nothing was written; retrying next cycle."
         )
-
-
-@app.command()
-def status(
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help="Print the counts and the last cycle as JSON on stdout (no activity)."),
-    ] = False,
-) -> None:
-    """Linked pairs, open conflicts, the last cycle and recent activity."""
-    settings = _settings()
-    with _engine(settings) as engine, exits():
-        info = status_report(Console(file=sys.stderr) if as_json else out, engine.store)
-    if as_json:
-        out.print(json.dumps(info), markup=False)
-
-
-@app.command()
-def restore(lead: Annotated[str, typer.Argument(help="The lead's Airtable record id (rec...).")]) -> None:
-    """Forget the link of a lead whose card was deleted, so the next cycle gives it a new card."""
-    settings = _settings()
-    with _engine(settings) as engine, exits():
-        base = engine.store.get_pair(LeadId(lead))
-        if base is None:
-            err.print(f"Lead {lead} is not linked to any card.")
-            raise typer.Exit(ExitCode.CONFIG)
-        if not base.card_deleted:
-            err.print(f"Lead {lead}'s card {base.card_id} still exists: un-archive it in Trello instead.")
-            raise typer.Exit(ExitCode.CONFIG)
-        engine.store.unlink(LeadId(lead), reason="restore: card was deleted in Trello")
-        out.print(f"Lead {lead} will get a new card on the next cycle.")
+    except LockBusy:
+        err.print("[yellow]another process is running a cycle; skipping this one[/]")
 
 
 def settings_line(key: str, value: str) -> str:
@@ -361,6 +305,12 @@ def sandbox(
         float, typer.Option("--latency-ms", min=0.0, help="Delay added to every response.")
     ] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Fixed seed for ids and credentials.")] = None,
+    flows: Annotated[
+        int,
+        typer.Option(
+            "--flows", min=0, help="Also N flows (a base and a board each); writes ./leadsync.toml."
+        ),
+    ] = 0,
 ) -> None:
     """Serve the local emulator of both APIs in the foreground; prints the settings leadsync needs."""
     import uvicorn
@@ -378,7 +328,15 @@ def sandbox(
     sock.listen(128)  # connections made as soon as the settings are printed wait for the server, not fail
     bound_host, bound_port = sock.getsockname()[:2]
     state.base_url = f"http://{bound_host}:{bound_port}"
-    for key, value in state.settings().items():
+    printed = state.settings()
+    if flows:
+        from leadsync.sandbox.flows import provision_flows
+
+        made = provision_flows(state, flows)
+        Path("leadsync.toml").write_text(made.toml)
+        printed.update(made.variables)
+        err.print(f"wrote leadsync.toml: {flows} flows ({len({f.group for f in made.flows})} Trello tokens)")
+    for key, value in printed.items():
         print(settings_line(key, value), flush=True)
     err.print(f"sandbox serving Airtable (/v0) and Trello (/1) on {state.base_url}; Ctrl+C to stop")
     server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning", lifespan="on"))
@@ -389,16 +347,31 @@ def sandbox(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    flow: FlowsOption = None,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Defer jobs to 'leadsync worker' (PostgreSQL; default: once one ran)."),
+    ] = False,
 ) -> None:
     """Serve the webhook server: changes on either side reach the other within about a second."""
     import uvicorn
 
+    from leadsync.flow_server import create_flows_server, queue_ready
     from leadsync.server import create_server
 
     settings = _settings()
     if not settings.TRELLO_API_SECRET:
         err.print("[yellow]TRELLO_API_SECRET is not set: Trello deliveries can't be verified and get 401.[/]")
-    app_ = create_server(settings)
+    with exits():
+        chosen = chosen_flows(settings, flow)
+        jobs = queue or queue_ready(settings)  # a PostgreSQL store whose queue a worker prepared
+        if jobs:
+            from leadsync.jobs.app import conninfo
+
+            conninfo(settings.LEADSYNC_DATABASE_URL)  # --queue on SQLite: exit 2 naming the variable
+    # The seed's server for its one flow running its own cycles; many flows, or jobs, here.
+    one = not jobs and len(chosen) == 1 and chosen[0].name == "default"
+    app_ = create_server(settings) if one else create_flows_server(settings, chosen, queue=jobs)
     err.print(f"leadsync serving webhooks on http://{host}:{port} (GET /health); Ctrl+C to stop")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
@@ -409,31 +382,31 @@ webhooks_app = typer.Typer(
 app.add_typer(webhooks_app, name="webhooks")
 
 
-def _webhook_call(fn_name: str) -> None:
+def _webhook_call(fn_name: str, flow: str | None) -> None:
     from leadsync import webhooks as wh
 
     settings = _settings()
-    with _engine(settings) as engine, exits():
+    with _engine(settings, flow) as engine, exits():
         result = getattr(wh, fn_name)(engine)
     out.print(json.dumps(result, indent=2), markup=False)
 
 
 @webhooks_app.command("register")
-def webhooks_register() -> None:
+def webhooks_register(flow: FlowOption = None) -> None:
     """Create the Airtable (Leads table) and Trello (board) webhooks; needs 'leadsync serve' reachable."""
-    _webhook_call("register")
+    _webhook_call("register", flow)
 
 
 @webhooks_app.command("list")
-def webhooks_list() -> None:
+def webhooks_list(flow: FlowOption = None) -> None:
     """Both APIs' webhooks, as they report them."""
-    _webhook_call("listing")
+    _webhook_call("listing", flow)
 
 
 @webhooks_app.command("unregister")
-def webhooks_unregister() -> None:
+def webhooks_unregister(flow: FlowOption = None) -> None:
     """Delete both webhooks and forget them."""
-    _webhook_call("unregister")
+    _webhook_call("unregister", flow)
 
 
 @app.command()
@@ -444,10 +417,13 @@ def demo() -> None:
     raise typer.Exit(run_demo(out))
 
 
+from leadsync import cli_state  # noqa: E402, F401 (its commands register on app: conflicts, status, restore)
+from leadsync.jobs.command import register as _register_worker  # noqa: E402 (after the helpers it takes)
 from leadsync.setup import commands as setup_commands  # noqa: E402 (the setup commands: leadsync.setup)
 
 app.command("init")(setup_commands.init)
 app.command("doctor")(setup_commands.doctor)
+_register_worker(app, settings=_settings, flows=chosen_flows, exits=exits, err=err)
 
 
 def main() -> None:

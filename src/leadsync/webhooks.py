@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leadsync.config import DEFAULT_FLOW_NAME
 from leadsync.engine import Engine
 from leadsync.errors import ApiError, ConfigError
 
@@ -37,6 +38,11 @@ def _public_url(engine: Engine) -> str:
     return url
 
 
+def _suffix(engine: Engine) -> str:
+    """The routes of a flow other than ``default`` end in its name (``/webhook/trello/<flow>``)."""
+    return "" if engine.flow.name == DEFAULT_FLOW_NAME else f"/{engine.flow.name}"
+
+
 def _expiry(expiration_time: object) -> datetime | None:
     """An Airtable ``expirationTime`` (ISO 8601, ``Z``) as a time; None when Airtable gave none."""
     return datetime.fromisoformat(str(expiration_time).replace("Z", "+00:00")) if expiration_time else None
@@ -53,7 +59,7 @@ def register(engine: Engine) -> dict[str, Any]:
         result["airtable"] = {"id": stored, "status": "already registered"}
     else:
         table_id = engine.flow_mapping.refresh_table().table_id  # found by its remembered id if renamed
-        created = engine.airtable.create_webhook(f"{base}/webhook/airtable", table_id)
+        created = engine.airtable.create_webhook(f"{base}/webhook/airtable{_suffix(engine)}", table_id)
         store.set_airtable_mac_secret(str(created["macSecretBase64"]))
         store.update_sync_state(
             airtable_webhook_id=str(created["id"]),
@@ -61,7 +67,10 @@ def register(engine: Engine) -> dict[str, Any]:
             airtable_webhook_expires=_expiry(created.get("expirationTime")),
             airtable_table_id=table_id,
         )
-        store.log("webhook registered", detail=f"Airtable {created['id']} -> {base}/webhook/airtable")
+        store.log(
+            "webhook registered",
+            detail=f"Airtable {created['id']} -> {base}/webhook/airtable{_suffix(engine)}",
+        )
         result["airtable"] = {"id": created["id"], "status": "registered"}
     token = engine.flow.trello_token.get_secret_value()
     trello_hooks = {h["id"]: h for h in engine.trello.list_webhooks(token)}
@@ -69,7 +78,7 @@ def register(engine: Engine) -> dict[str, Any]:
     if stored and stored in trello_hooks:
         result["trello"] = {"id": stored, "status": "already registered"}
     else:
-        callback = f"{base}/webhook/trello"
+        callback = f"{base}/webhook/trello{_suffix(engine)}"
         created = engine.trello.create_webhook(callback, token)
         store.update_sync_state(trello_webhook_id=str(created["id"]), trello_webhook_callback=callback)
         store.log("webhook registered", detail=f"Trello {created['id']} -> {callback}")

@@ -96,7 +96,7 @@ class Wiring:
     ) -> Wiring:
         """Open the store (unless given) and build the pacers and both clients of ``flow``."""
         http = http or new_http_client()
-        store = store or Store.open(settings.LEADSYNC_DATABASE_URL)
+        store = (store or Store.open(settings.LEADSYNC_DATABASE_URL)).for_flow(flow.name)
         counter = RequestCounter()
         scale = settings.LEADSYNC_RATE_LIMIT_SCALE
         token_key = hashlib.sha256(flow.trello_token.get_secret_value().encode()).hexdigest()[:16]

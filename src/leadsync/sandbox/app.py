@@ -32,7 +32,7 @@ def create_app(state: SandboxState | None = None) -> Starlette:
     state = state or SandboxState()
     app = Starlette(
         routes=[
-            Mount("/v0", routes=airtable_routes.routes(state.airtable)),
+            Mount("/v0", routes=airtable_routes.routes(state.airtable, state.bases)),
             Mount("/1", routes=trello_routes.routes(state.trello)),
             Mount("/_sandbox", routes=control_routes(state)),
         ],

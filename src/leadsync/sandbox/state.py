@@ -31,6 +31,8 @@ class SandboxState(SharedState):
         self.log: list[LogEntry] = []
         self._seq = 0
         self.airtable = AirtableWorld(self, empty=empty)
+        self.bases: dict[str, AirtableWorld] = {}
+        """More bases, beside :attr:`airtable` (``leadsync sandbox --flows``), by id."""
         self.trello = TrelloWorld(self, empty=empty)
         self._initial = (self.airtable.snapshot(), self.trello.snapshot())
 

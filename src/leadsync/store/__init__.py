@@ -18,16 +18,20 @@ from leadsync.store.dashboard_queries import DashboardQueryStore
 from leadsync.store.journal import ActivityRecord, CycleRecord, JournalStore
 from leadsync.store.locks import LockStore
 from leadsync.store.pairs import CompletedCreate, PairStore
+from leadsync.store.queue import QueueStats, QueueStore
 from leadsync.store.rates import RateStore
 from leadsync.store.remembered import RememberedIdStore
 from leadsync.store.schema import DEFAULT_FLOW
 from leadsync.store.sync_state import SyncState, SyncStateChanges, SyncStateStore
+from leadsync.store.targets import PendingTargets, TargetStore
 
 __all__ = [
     "DEFAULT_FLOW",
     "ActivityRecord",
     "CompletedCreate",
     "CycleRecord",
+    "PendingTargets",
+    "QueueStats",
     "Store",
     "SyncState",
     "SyncStateChanges",
@@ -43,5 +47,7 @@ class Store(
     LockStore,
     RememberedIdStore,
     DashboardQueryStore,
+    TargetStore,
+    QueueStore,
 ):
     """The state store. Open with :meth:`open`; safe to share between threads of one process."""

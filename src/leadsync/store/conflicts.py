@@ -41,6 +41,7 @@ class ConflictStore(StoreConnection):
         if c.detected_at is None:
             raise StoreError(f"the conflict of lead {c.lead_id} has no detection time")
         values: dict[str, object] = {
+            "flow": self.flow,
             "lead_id": c.lead_id,
             "card_id": c.card_id,
             "base_status": c.base_status,
@@ -63,19 +64,30 @@ class ConflictStore(StoreConnection):
 
     def open_conflicts(self) -> list[Conflict]:
         """The unresolved conflicts, oldest first."""
-        query = select(conflicts).where(conflicts.c.resolved_at.is_(None)).order_by(conflicts.c.id)
+        query = (
+            select(conflicts)
+            .where(conflicts.c.flow == self.flow, conflicts.c.resolved_at.is_(None))
+            .order_by(conflicts.c.id)
+        )
         with self._read("read the open conflicts") as conn:
             return [_conflict_from_row(row) for row in conn.execute(query)]
 
     def conflicts(self, limit: int = 100) -> list[Conflict]:
         """Open and resolved conflicts, newest first."""
-        query = select(conflicts).order_by(conflicts.c.detected_at.desc(), conflicts.c.id.desc()).limit(limit)
+        query = (
+            select(conflicts)
+            .where(conflicts.c.flow == self.flow)
+            .order_by(conflicts.c.detected_at.desc(), conflicts.c.id.desc())
+            .limit(limit)
+        )
         with self._read("read the conflicts") as conn:
             return [_conflict_from_row(row) for row in conn.execute(query)]
 
     def get_open_conflict(self, lead_id: LeadId, field: str | None = None) -> Conflict | None:
         """The lead's unresolved conflict of ``field`` (any field, the oldest first, when None), or None."""
-        query = select(conflicts).where(conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None))
+        query = select(conflicts).where(
+            conflicts.c.flow == self.flow, conflicts.c.lead_id == lead_id, conflicts.c.resolved_at.is_(None)
+        )
         if field is not None:
             query = query.where(conflicts.c.field == field)
         with self._read(f"read the open conflict of lead {lead_id}") as conn:
@@ -88,6 +100,7 @@ class ConflictStore(StoreConnection):
             row = conn.execute(
                 update(conflicts)
                 .where(
+                    conflicts.c.flow == self.flow,
                     conflicts.c.lead_id == lead_id,
                     conflicts.c.field == field,
                     conflicts.c.resolved_at.is_(None),

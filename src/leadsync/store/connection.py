@@ -17,6 +17,7 @@ older version left readable to others are narrowed to 0600 on open.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import stat
@@ -35,7 +36,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from leadsync.errors import StoreError
 from leadsync.store.columns import add_missing_columns
 from leadsync.store.migration import migrate_legacy_cursors
-from leadsync.store.schema import metadata
+from leadsync.store.schema import DEFAULT_FLOW, metadata
 
 __all__ = [
     "PRIVATE_DIR_MODE",
@@ -116,6 +117,17 @@ class StoreConnection:
         self._writer = engine.execution_options(leadsync_write=True)
         self._is_sqlite = engine.dialect.name == "sqlite"
         self._sqlite_path = sqlite_path
+        self.flow = DEFAULT_FLOW
+        """The flow whose rows this store reads and writes (its locks are the flow's too)."""
+
+    def for_flow(self, name: str) -> Self:
+        """This store seen as flow ``name``: the same engine (one connection pool), that flow's rows.
+
+        Closing either closes the shared pool's connections; the engine opens new ones when next used.
+        """
+        view = copy.copy(self)
+        view.flow = name
+        return view
 
     @classmethod
     def open(cls, url: str) -> Self:

@@ -15,9 +15,18 @@ from leadsync.store.schema import activity, cycles
 __all__ = ["ActivityRecord", "CycleRecord", "JournalStore", "activity_values"]
 
 
-def activity_values(action: str, lead_id: str | None, card_id: str | None, detail: str) -> dict[str, object]:
-    """The columns of one ``activity`` row, stamped now."""
-    return {"at": now(), "action": action, "lead_id": lead_id, "card_id": card_id, "detail": detail}
+def activity_values(
+    flow: str, action: str, lead_id: str | None, card_id: str | None, detail: str
+) -> dict[str, object]:
+    """The columns of one ``activity`` row of ``flow``, stamped now."""
+    return {
+        "flow": flow,
+        "at": now(),
+        "action": action,
+        "lead_id": lead_id,
+        "card_id": card_id,
+        "detail": detail,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +61,19 @@ class JournalStore(StoreConnection):
     ) -> None:
         """Append one activity line."""
         with self._tx(f"log {action}") as conn:
-            conn.execute(insert(activity).values(activity_values(action, lead_id, card_id, detail)))
+            conn.execute(
+                insert(activity).values(activity_values(self.flow, action, lead_id, card_id, detail))
+            )
 
     def recent_activity(self, limit: int = 20) -> list[ActivityRecord]:
         """The latest activity rows, newest first."""
         with self._read("read the activity log") as conn:
-            rows = conn.execute(select(activity).order_by(activity.c.id.desc()).limit(limit)).all()
+            rows = conn.execute(
+                select(activity)
+                .where(activity.c.flow == self.flow)
+                .order_by(activity.c.id.desc())
+                .limit(limit)
+            ).all()
         return [
             ActivityRecord(
                 id=row.id,
@@ -74,7 +90,7 @@ class JournalStore(StoreConnection):
         """Record that a cycle of ``mode`` starts now; returns its id for :meth:`finish_cycle`."""
         with self._tx(f"start a {mode} cycle") as conn:
             cycle_id: int = conn.execute(
-                insert(cycles).values(mode=mode, started_at=now()).returning(cycles.c.id)
+                insert(cycles).values(flow=self.flow, mode=mode, started_at=now()).returning(cycles.c.id)
             ).scalar_one()
         return cycle_id
 
@@ -84,7 +100,7 @@ class JournalStore(StoreConnection):
         with self._tx(f"finish cycle {cycle_id}") as conn:
             result = conn.execute(
                 update(cycles)
-                .where(cycles.c.id == cycle_id, cycles.c.finished_at.is_(None))
+                .where(cycles.c.id == cycle_id, cycles.c.flow == self.flow, cycles.c.finished_at.is_(None))
                 .values(finished_at=now(), ok=ok, summary=text)
             )
             if result.rowcount != 1:
@@ -93,7 +109,9 @@ class JournalStore(StoreConnection):
     def last_cycle(self) -> CycleRecord | None:
         """The most recently started cycle (finished or not)."""
         with self._read("read the last cycle") as conn:
-            row = conn.execute(select(cycles).order_by(cycles.c.id.desc()).limit(1)).first()
+            row = conn.execute(
+                select(cycles).where(cycles.c.flow == self.flow).order_by(cycles.c.id.desc()).limit(1)
+            ).first()
         if row is None:
             return None
         summary = json.loads(row.summary) if row.summary else {}

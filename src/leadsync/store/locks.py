@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadsync.errors import LockBusy, StoreError
 from leadsync.store.connection import PRIVATE_FILE_MODE, StoreConnection, advisory_key, describe
+from leadsync.store.schema import DEFAULT_FLOW
 
 __all__ = ["LockStore", "lock_file_path"]
 
@@ -38,7 +39,10 @@ class LockStore(StoreConnection):
     """The store's named cross-process locks."""
 
     def lock(self, name: str = "cycle", *, wait: float = 0.0) -> AbstractContextManager[None]:
-        """Hold the named lock for the ``with`` block; LockBusy if still taken after ``wait`` seconds."""
+        """Hold the named lock of this store's flow for the ``with`` block; LockBusy if still taken after
+        ``wait`` seconds. The default flow's lock keeps its earlier name, so older processes still exclude."""
+        if self.flow != DEFAULT_FLOW:
+            name = f"{name}.{self.flow}"
         if self._sqlite_path is not None:
             return self._file_lock(lock_file_path(self._sqlite_path, name), name, wait)
         return self._pg_lock(name, wait)

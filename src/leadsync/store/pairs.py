@@ -88,19 +88,25 @@ class PairStore(StoreConnection):
     def pairs(self) -> dict[LeadId, MergeBase]:
         """Every linked pair's base, by lead."""
         with self._read("read the linked pairs") as conn:
-            rows = conn.execute(select(pairs).order_by(pairs.c.lead_id)).all()
+            rows = conn.execute(
+                select(pairs).where(pairs.c.flow == self.flow).order_by(pairs.c.lead_id)
+            ).all()
         return {LeadId(row.lead_id): _base_from_row(row) for row in rows}
 
     def get_pair(self, lead_id: LeadId) -> MergeBase | None:
         """The base of the lead's pair, or None if the lead is not linked."""
         with self._read(f"read the pair of lead {lead_id}") as conn:
-            row = conn.execute(select(pairs).where(pairs.c.lead_id == lead_id)).first()
+            row = conn.execute(
+                select(pairs).where(pairs.c.flow == self.flow, pairs.c.lead_id == lead_id)
+            ).first()
         return None if row is None else _base_from_row(row)
 
     def pair_by_card(self, card_id: CardId) -> MergeBase | None:
         """The base of the card's pair, or None if the card is not linked."""
         with self._read(f"read the pair of card {card_id}") as conn:
-            row = conn.execute(select(pairs).where(pairs.c.card_id == card_id)).first()
+            row = conn.execute(
+                select(pairs).where(pairs.c.flow == self.flow, pairs.c.card_id == card_id)
+            ).first()
         return None if row is None else _base_from_row(row)
 
     def _insert_pair(self, conn: Connection, base: MergeBase) -> None:
@@ -113,16 +119,20 @@ class PairStore(StoreConnection):
             raise StoreError(f"card {base.card_id} is already linked to lead {card_row.lead_id}")
         # A concurrent writer can still win the race on PostgreSQL: the constraints then refuse the
         # row and _tx turns the IntegrityError into a StoreError.
-        conn.execute(insert(pairs).values(lead_id=base.lead_id, **_base_values(base)))
+        conn.execute(insert(pairs).values(flow=self.flow, lead_id=base.lead_id, **_base_values(base)))
 
     def link(self, base: MergeBase, *, reason: str) -> None:
         """Record a new pair (adoption of an existing card, or a recovered create), and clear the lead's
         create intent with it: a linked lead has its card, so no create is pending any more."""
         with self._tx(f"link lead {base.lead_id} to card {base.card_id}") as conn:
             self._insert_pair(conn, base)
-            conn.execute(delete(intents).where(intents.c.lead_id == base.lead_id))
             conn.execute(
-                insert(activity).values(activity_values("linked", base.lead_id, base.card_id, reason))
+                delete(intents).where(intents.c.flow == self.flow, intents.c.lead_id == base.lead_id)
+            )
+            conn.execute(
+                insert(activity).values(
+                    activity_values(self.flow, "linked", base.lead_id, base.card_id, reason)
+                )
             )
 
     def set_base(self, base: MergeBase, *, action: str | None = None, detail: str = "") -> None:
@@ -130,11 +140,17 @@ class PairStore(StoreConnection):
         with self._tx(f"update the base of lead {base.lead_id}") as conn:
             result = conn.execute(
                 update(pairs)
-                .where(pairs.c.lead_id == base.lead_id, pairs.c.card_id == base.card_id)
+                .where(
+                    pairs.c.flow == self.flow,
+                    pairs.c.lead_id == base.lead_id,
+                    pairs.c.card_id == base.card_id,
+                )
                 .values(_base_values(base))
             )
             if result.rowcount != 1:
-                stored = conn.execute(select(pairs.c.card_id).where(pairs.c.lead_id == base.lead_id)).first()
+                stored = conn.execute(
+                    select(pairs.c.card_id).where(pairs.c.flow == self.flow, pairs.c.lead_id == base.lead_id)
+                ).first()
                 if stored is None:
                     raise StoreError(f"lead {base.lead_id} is not linked; link it before setting its base")
                 raise StoreError(
@@ -143,18 +159,24 @@ class PairStore(StoreConnection):
                 )
             if action is not None:
                 conn.execute(
-                    insert(activity).values(activity_values(action, base.lead_id, base.card_id, detail))
+                    insert(activity).values(
+                        activity_values(self.flow, action, base.lead_id, base.card_id, detail)
+                    )
                 )
 
     def unlink(self, lead_id: LeadId, *, reason: str) -> None:
         """Forget the lead's pair (its card is free to be linked again) and log why."""
         with self._tx(f"unlink lead {lead_id}") as conn:
             row = conn.execute(
-                delete(pairs).where(pairs.c.lead_id == lead_id).returning(pairs.c.card_id)
+                delete(pairs)
+                .where(pairs.c.flow == self.flow, pairs.c.lead_id == lead_id)
+                .returning(pairs.c.card_id)
             ).first()
             if row is None:
                 raise StoreError(f"lead {lead_id} is not linked")
-            conn.execute(insert(activity).values(activity_values("unlinked", lead_id, row.card_id, reason)))
+            conn.execute(
+                insert(activity).values(activity_values(self.flow, "unlinked", lead_id, row.card_id, reason))
+            )
 
     def record_intent(self, lead_id: LeadId) -> None:
         """Note that a card is about to be created for ``lead_id`` (idempotent)."""
@@ -170,19 +192,24 @@ class PairStore(StoreConnection):
             for lead_id in wanted:
                 conn.execute(
                     self._insert_ignoring_conflict(
-                        intents, {"lead_id": lead_id, "recorded_at": recorded_at}, index_elements=["lead_id"]
+                        intents,
+                        {"flow": self.flow, "lead_id": lead_id, "recorded_at": recorded_at},
+                        index_elements=["lead_id"],
                     )
                 )
 
     def intents(self) -> set[LeadId]:
         """The leads whose card creation was announced and not yet completed or cleared."""
         with self._read("read the create intents") as conn:
-            return {LeadId(v) for v in conn.execute(select(intents.c.lead_id)).scalars()}
+            return {
+                LeadId(v)
+                for v in conn.execute(select(intents.c.lead_id).where(intents.c.flow == self.flow)).scalars()
+            }
 
     def clear_intent(self, lead_id: LeadId) -> None:
         """Forget the lead's create intent (idempotent)."""
         with self._tx(f"clear the create intent of lead {lead_id}") as conn:
-            conn.execute(delete(intents).where(intents.c.lead_id == lead_id))
+            conn.execute(delete(intents).where(intents.c.flow == self.flow, intents.c.lead_id == lead_id))
 
     def complete_create(self, base: MergeBase, *, detail: str = "") -> None:
         """In ONE transaction: insert the new pair, delete its intent, log ``created``."""
@@ -227,18 +254,24 @@ class PairStore(StoreConnection):
         if linked is not None:
             raise StoreError(f"lead {linked.lead_id} or its card is already linked")
         conn.execute(
-            insert(pairs), [{"lead_id": item.base.lead_id, **_base_values(item.base)} for item in created]
+            insert(pairs),
+            [
+                {"flow": self.flow, "lead_id": item.base.lead_id, **_base_values(item.base)}
+                for item in created
+            ],
         )
-        conn.execute(delete(intents).where(intents.c.lead_id.in_(lead_ids)))
+        conn.execute(delete(intents).where(intents.c.flow == self.flow, intents.c.lead_id.in_(lead_ids)))
         conn.execute(
             insert(activity),
             [
-                activity_values("created", item.base.lead_id, item.base.card_id, item.detail)
+                activity_values(self.flow, "created", item.base.lead_id, item.base.card_id, item.detail)
                 for item in created
             ],
         )
 
     def _complete_one(self, conn: Connection, base: MergeBase, detail: str) -> None:
         self._insert_pair(conn, base)
-        conn.execute(delete(intents).where(intents.c.lead_id == base.lead_id))
-        conn.execute(insert(activity).values(activity_values("created", base.lead_id, base.card_id, detail)))
+        conn.execute(delete(intents).where(intents.c.flow == self.flow, intents.c.lead_id == base.lead_id))
+        conn.execute(
+            insert(activity).values(activity_values(self.flow, "created", base.lead_id, base.card_id, detail))
+        )

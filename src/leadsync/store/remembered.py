@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from sqlalchemy import delete, insert, select
 
 from leadsync.store.connection import StoreConnection, now
-from leadsync.store.schema import DEFAULT_FLOW, remembered_ids
+from leadsync.store.schema import remembered_ids
 
 __all__ = ["RememberedIdStore"]
 
@@ -20,14 +20,16 @@ __all__ = ["RememberedIdStore"]
 class RememberedIdStore(StoreConnection):
     """Reading and replacing a flow's remembered ids."""
 
-    def remembered_ids(self, flow: str = DEFAULT_FLOW) -> dict[str, str]:
+    def remembered_ids(self, flow: str | None = None) -> dict[str, str]:
         """Key (``table``, ``status``, ``block:Company``, ``list:NEW``, ``label:Hot``) -> id."""
+        flow = flow or self.flow
         query = select(remembered_ids.c.key, remembered_ids.c.value).where(remembered_ids.c.flow == flow)
         with self._read(f"read the remembered ids of flow {flow!r}") as conn:
             return {str(row.key): str(row.value) for row in conn.execute(query)}
 
-    def remember_ids(self, ids: Mapping[str, str], flow: str = DEFAULT_FLOW, *, prefix: str = "") -> None:
+    def remember_ids(self, ids: Mapping[str, str], flow: str | None = None, *, prefix: str = "") -> None:
         """Replace the flow's ids whose keys start with ``prefix`` by ``ids`` (no write when unchanged)."""
+        flow = flow or self.flow
         current = {k: v for k, v in self.remembered_ids(flow).items() if k.startswith(prefix)}
         if current == dict(ids):
             return

@@ -7,11 +7,16 @@ The schema itself rules out invalid states (invariant I10):
 - ``intents``: keyed by ``lead_id``, so at most one pending create per lead.
 - ``conflicts``: a partial unique index allows at most one *open* conflict (``resolved_at IS NULL``)
   per lead and field; a CHECK keeps ``resolved_at`` and ``resolution`` set together.
-- ``sync_state``: one row per flow (``"default"`` for now), one typed column per position in the APIs'
-  change feeds and per registered webhook.
+- ``sync_state``: one row per flow, one typed column per position in the APIs' change feeds and per
+  registered webhook.
+- every table of a flow's rows (``pairs``, ``intents``, ``conflicts``, ``activity``, ``cycles``) has a
+  ``flow`` column: record and card ids are globally unique, so the keys stay as they were, and every
+  query of a :class:`~leadsync.store.Store` filters by its flow (``Store.for_flow``).
 - ``webhook_secrets``: the Airtable webhook's MAC secret, one row per flow, kept apart from the positions
   so that nothing that reads or prints the sync state ever touches it.
 - ``remembered_ids``: per flow, the table, field, list and label ids its names resolved to.
+- ``job_targets``: the leads and cards webhooks named for a flow's next job (PostgreSQL workers), kept
+  until a cycle applied them, so a burst becomes one cycle and a killed worker loses none.
 - ``rate_pauses``: one row per shared rate-limit key that a 429 paused, with the epoch second it ends.
 
 Every timestamp goes through :class:`UTCDateTime`: only timezone-aware values are accepted, they are
@@ -39,7 +44,7 @@ from sqlalchemy import (
 )
 
 DEFAULT_FLOW = "default"
-"""The flow whose ``sync_state`` row the engine uses (one Airtable table with one Trello board, for now)."""
+"""The flow of the environment-only setup, and of a store opened without naming one."""
 
 metadata = MetaData(
     naming_convention={
@@ -79,6 +84,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 pairs = Table(
     "pairs",
     metadata,
+    Column("flow", String(64), nullable=False, server_default=DEFAULT_FLOW, index=True),
     Column("lead_id", String(64), primary_key=True),
     Column("card_id", String(64), nullable=False, unique=True),
     Column("status", Text, nullable=True),
@@ -99,6 +105,7 @@ pairs = Table(
 intents = Table(
     "intents",
     metadata,
+    Column("flow", String(64), nullable=False, server_default=DEFAULT_FLOW, index=True),
     Column("lead_id", String(64), primary_key=True),
     Column("recorded_at", UTCDateTime, nullable=False),
 )
@@ -106,6 +113,7 @@ intents = Table(
 conflicts = Table(
     "conflicts",
     metadata,
+    Column("flow", String(64), nullable=False, server_default=DEFAULT_FLOW, index=True),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("lead_id", String(64), nullable=False),
     Column("card_id", String(64), nullable=False),
@@ -134,6 +142,7 @@ open_conflict_per_lead = Index(
 activity = Table(
     "activity",
     metadata,
+    Column("flow", String(64), nullable=False, server_default=DEFAULT_FLOW, index=True),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", UTCDateTime, nullable=False),
     Column("action", String(64), nullable=False),
@@ -145,6 +154,7 @@ activity = Table(
 cycles = Table(
     "cycles",
     metadata,
+    Column("flow", String(64), nullable=False, server_default=DEFAULT_FLOW, index=True),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("mode", String(32), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
@@ -200,6 +210,16 @@ remembered_ids = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+job_targets = Table(
+    "job_targets",  # what webhooks named for a flow's next job: a burst merges here into one cycle
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # "lead", "card", "full", "ping" (Airtable) or "sweep"
+    Column("target", String(64), nullable=True),  # the lead's or card's id
+    Column("at", UTCDateTime, nullable=False),  # when the event arrived (webhook-to-synced latency)
+)
+
 webhook_secrets = Table(
     "webhook_secrets",
     metadata,
@@ -216,6 +236,7 @@ __all__ = [
     "conflicts",
     "cycles",
     "intents",
+    "job_targets",
     "metadata",
     "pairs",
     "rate_pauses",

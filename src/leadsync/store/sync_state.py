@@ -1,6 +1,6 @@
 """The sync state of a flow: where each API's change feed was last read, and the registered webhooks.
 
-A flow is one Airtable table kept in sync with one Trello board; there is one, ``"default"``, for now.
+A flow is one Airtable table kept in sync with one Trello board; a method given no flow uses the store's own.
 Its state is one row of typed columns, read whole as a frozen :class:`SyncState` and changed with
 :meth:`SyncStateStore.update_sync_state`, whose keyword arguments are the fields to set (None clears
 one; a field not named keeps its value).
@@ -19,7 +19,7 @@ from typing import TypedDict, Unpack
 from sqlalchemy import delete, select
 
 from leadsync.store.connection import StoreConnection, now
-from leadsync.store.schema import DEFAULT_FLOW, sync_state, webhook_secrets
+from leadsync.store.schema import sync_state, webhook_secrets
 
 __all__ = ["SyncState", "SyncStateChanges", "SyncStateStore"]
 
@@ -74,16 +74,18 @@ _STATE_COLUMNS = tuple(f.name for f in fields(SyncState))
 class SyncStateStore(StoreConnection):
     """Reading and updating each flow's sync state, and the Airtable webhook's MAC secret."""
 
-    def sync_state(self, flow: str = DEFAULT_FLOW) -> SyncState:
+    def sync_state(self, flow: str | None = None) -> SyncState:
         """The flow's whole sync state in one read (every field None for a flow never synced)."""
+        flow = flow or self.flow
         with self._read(f"read the sync state of flow {flow!r}") as conn:
             row = conn.execute(select(sync_state).where(sync_state.c.flow == flow)).first()
         if row is None:
             return SyncState()
         return SyncState(**{name: getattr(row, name) for name in _STATE_COLUMNS})
 
-    def update_sync_state(self, flow: str = DEFAULT_FLOW, **changes: Unpack[SyncStateChanges]) -> None:
+    def update_sync_state(self, flow: str | None = None, **changes: Unpack[SyncStateChanges]) -> None:
         """Set the named fields of the flow's sync state in one transaction (None clears a field)."""
+        flow = flow or self.flow
         if not changes:
             return
         unknown = changes.keys() - set(_STATE_COLUMNS)
@@ -93,16 +95,18 @@ class SyncStateStore(StoreConnection):
         with self._tx(f"update the sync state of flow {flow!r}") as conn:
             conn.execute(self._upsert(sync_state, "flow", values))
 
-    def airtable_mac_secret(self, flow: str = DEFAULT_FLOW) -> str | None:
+    def airtable_mac_secret(self, flow: str | None = None) -> str | None:
         """The MAC secret (base64) of the flow's Airtable webhook, or None if none is registered."""
+        flow = flow or self.flow
         with self._read(f"read the webhook secret of flow {flow!r}") as conn:
             secret: str | None = conn.execute(
                 select(webhook_secrets.c.airtable_mac_secret).where(webhook_secrets.c.flow == flow)
             ).scalar()
         return secret
 
-    def set_airtable_mac_secret(self, secret: str | None, flow: str = DEFAULT_FLOW) -> None:
+    def set_airtable_mac_secret(self, secret: str | None, flow: str | None = None) -> None:
         """Keep the MAC secret of the flow's Airtable webhook; None forgets it."""
+        flow = flow or self.flow
         with self._tx(f"set the webhook secret of flow {flow!r}") as conn:
             if secret is None:
                 conn.execute(delete(webhook_secrets).where(webhook_secrets.c.flow == flow))

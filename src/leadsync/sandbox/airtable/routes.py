@@ -17,6 +17,7 @@ Each call needs its token's scope (https://airtable.com/developers/web/api/scope
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
@@ -173,9 +174,11 @@ def _dispatch_webhooks(call: Call, rest: list[str]) -> Response:
     raise route_not_found()
 
 
-def routes(world: AirtableWorld) -> list[BaseRoute]:
-    """Every ``/v0`` route: one endpoint that authenticates, rate-limits and dispatches."""
+def routes(world: AirtableWorld, bases: Mapping[str, AirtableWorld] | None = None) -> list[BaseRoute]:
+    """Every ``/v0`` route: one endpoint that authenticates, rate-limits and dispatches; a request naming
+    one of ``bases`` (more bases, ``leadsync sandbox --flows``; read at each request) goes to it."""
     shared = world.shared
+    more: Mapping[str, AirtableWorld] = bases if bases is not None else {}
 
     async def handle(request: Request) -> Response:
         length = _url_length(request)
@@ -191,7 +194,8 @@ def routes(world: AirtableWorld) -> list[BaseRoute]:
             return rate_limited().response()
         body = await request.body()
         # From here on nothing awaits: the request is handled in one step of the event loop.
-        call = Call(world, identity, request.method, request.query_params, body, now_ms(shared))
+        target = more.get(_base_of(parts), world)
+        call = Call(target, identity, request.method, request.query_params, body, now_ms(shared))
         try:
             return _dispatch(call, parts)
         except ApiError as error:
