@@ -127,10 +127,12 @@ def _settings() -> Settings:
 
 
 FlowsOption = Annotated[
-    list[str] | None, typer.Option("--flow", help="Only this flow (repeatable; default: all).")
+    list[str] | None,
+    typer.Option("--flow", metavar="NAME", help="Only this flow (repeatable; default: all)."),
 ]
 FlowOption = Annotated[
-    str | None, typer.Option("--flow", help="The flow (needed when leadsync.toml has several).")
+    str | None,
+    typer.Option("--flow", metavar="NAME", help="The flow (needed when leadsync.toml has several)."),
 ]
 
 
