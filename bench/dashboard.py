@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, insert
 
 from leadsync.core import LeadId
-from leadsync.dashboard import mount_dashboard
+from leadsync.dashboard import OneWorker, mount_dashboard
 from leadsync.engine import Engine
 from leadsync.sandbox import BackgroundServer
 from leadsync.settings import Settings
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = _settings(store_url)
         engine = Engine(settings)
         app = FastAPI()
-        mount_dashboard(app, settings, lambda: BenchWorker(engine))
+        mount_dashboard(app, settings, OneWorker(lambda: BenchWorker(engine)))
         server = BackgroundServer(app).start()
         try:
             lead = LeadId(leads[len(leads) // 2])

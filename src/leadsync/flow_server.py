@@ -35,6 +35,7 @@ from starlette.requests import ClientDisconnect
 
 from leadsync import webhook_events, webhook_signatures
 from leadsync.config import DEFAULT_FLOW_NAME, FlowConfig
+from leadsync.dashboard import FlowHub, mount_dashboard
 from leadsync.engine import Engine
 from leadsync.jobs import metrics
 from leadsync.server import SyncWorker, _client_gone, _problem, _raw_header, _read_body
@@ -232,4 +233,5 @@ def create_flows_server(settings: Settings, flows: list[FlowConfig], *, queue: b
             await hub().notify(name, full=True)
         return JSONResponse({"status": "sync scheduled", "flows": sorted(hub().flows)}, status_code=202)
 
+    mount_dashboard(app, settings, FlowHub(hub))  # only when LEADSYNC_DASHBOARD_PASSWORD is set
     return app

@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from leadsync import webhook_events, webhook_signatures, webhooks
 from leadsync.core import CardId, LeadId
-from leadsync.dashboard import mount_dashboard
+from leadsync.dashboard import OneWorker, mount_dashboard
 from leadsync.engine import Engine
 from leadsync.errors import ConfigError, LeadsyncError, LockBusy
 from leadsync.settings import Settings
@@ -407,5 +407,5 @@ def create_server(settings: Settings, *, engine_factory: Callable[[], Engine] | 
         worker().notify(full=True)
         return JSONResponse({"status": "sync scheduled"}, status_code=202)
 
-    mount_dashboard(app, settings, worker)  # only when LEADSYNC_DASHBOARD_PASSWORD is set
+    mount_dashboard(app, settings, OneWorker(worker))  # only when LEADSYNC_DASHBOARD_PASSWORD is set
     return app

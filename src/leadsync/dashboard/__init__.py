@@ -9,27 +9,26 @@ conflict, queueing a cycle). Its queries are the store's :mod:`leadsync.store.da
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from leadsync.dashboard.auth import Password
-from leadsync.dashboard.context import HERE, Dashboard, Worker
+from leadsync.dashboard.backend import Backend, FlowHub, OneWorker
+from leadsync.dashboard.context import HERE, Dashboard
 from leadsync.dashboard.login import add_login_routes
 from leadsync.dashboard.pages import add_pages
 from leadsync.settings import Settings
 
-__all__ = ["STATIC_PATH", "mount_dashboard"]
+__all__ = ["STATIC_PATH", "FlowHub", "OneWorker", "mount_dashboard"]
 
 STATIC_PATH = "/dashboard-static"
 
 
-def mount_dashboard(app: FastAPI, settings: Settings, worker: Callable[[], Worker]) -> bool:
+def mount_dashboard(app: FastAPI, settings: Settings, backend: Backend) -> bool:
     """Add the dashboard's routes to ``app`` if a password is set; returns whether it did."""
     if settings.LEADSYNC_DASHBOARD_PASSWORD is None:
         return False
-    dash = Dashboard(settings, worker, Password(settings.LEADSYNC_DASHBOARD_PASSWORD.get_secret_value()))
+    dash = Dashboard(settings, backend, Password(settings.LEADSYNC_DASHBOARD_PASSWORD.get_secret_value()))
     app.mount(STATIC_PATH, StaticFiles(directory=HERE / "static"), name="dashboard-static")
     add_login_routes(app, dash)
     add_pages(app, dash)

@@ -1,26 +1,24 @@
 """What every dashboard route shares: settings, the password, sessions, the login limit, the templates,
-and the worker that runs this process's cycles."""
+and the backend: the server's flows, their store, and what runs their cycles."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from leadsync.core import CardId, LeadId
 from leadsync.dashboard.auth import LoginLimiter, Password, Session, Sessions
+from leadsync.dashboard.backend import Backend
 from leadsync.dashboard.views import Links
-from leadsync.engine import Engine
 from leadsync.engine.mapping import FIELD_KEY, LIST_KEY
 from leadsync.settings import Settings
 from leadsync.store import Store
 
-__all__ = ["HERE", "SECURITY_HEADERS", "Dashboard", "Worker"]
+__all__ = ["HERE", "SECURITY_HEADERS", "Dashboard"]
 
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = {
@@ -34,32 +32,12 @@ SECURITY_HEADERS = {
 }
 
 
-class Worker(Protocol):
-    """The part of the server's :class:`~leadsync.server.SyncWorker` the dashboard uses."""
-
-    engine: Engine
-
-    @property
-    def status(self) -> str:
-        """``ok``, or what keeps the worker from syncing."""
-
-    def notify(
-        self,
-        *,
-        leads: Iterable[LeadId] = (),
-        cards: Iterable[CardId] = (),
-        airtable_ping: bool = False,
-        full: bool = False,
-    ) -> None:
-        """Queue a cycle."""
-
-
 @dataclass
 class Dashboard:
     """The dashboard's shared parts."""
 
     settings: Settings
-    worker: Callable[[], Worker]
+    backend: Backend
     password: Password
     sessions: Sessions = field(default_factory=Sessions)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
@@ -69,23 +47,23 @@ class Dashboard:
 
     @property
     def store(self) -> Store:
-        """The state store the worker syncs with."""
-        return self.worker().engine.store
+        """The state store the server's flows sync with."""
+        return self.backend.store()
 
-    def links(self) -> Links:
-        """Links to records and cards of the served flow's base and table."""
-        engine = self.worker().engine
-        remembered = self.store.remembered_ids(engine.flow.name)
+    def links(self, flow_name: str | None = None) -> Links:
+        """Links to records and cards of a flow's base and table (the first flow's by default)."""
+        flow = self.backend.flow(flow_name)
+        remembered = self.store.remembered_ids(flow.name)
         table = (
             remembered.get(FIELD_KEY + "table")
-            or self.store.sync_state().airtable_table_id
-            or engine.flow.table
+            or self.store.sync_state(flow.name).airtable_table_id
+            or flow.table
         )
-        return Links(engine.flow.base_id, table)
+        return Links(flow.base_id, table)
 
-    def list_names(self) -> dict[str, str]:
+    def list_names(self, flow_name: str | None = None) -> dict[str, str]:
         """Trello list id -> list name, as far as the settings and the store know (never asking Trello)."""
-        flow = self.worker().engine.flow
+        flow = self.backend.flow(flow_name)
         by_status = dict(flow.list_ids or {})
         if not by_status:  # the ids the engine resolved the list names to, remembered in the store
             remembered = self.store.remembered_ids(flow.name)

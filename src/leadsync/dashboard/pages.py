@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from leadsync.core import LeadId, Side
-from leadsync.dashboard.actions import NothingToSettle, queue_cycle, settle
+from leadsync.dashboard.actions import NothingToSettle, settle
 from leadsync.dashboard.auth import Session
 from leadsync.dashboard.context import SECURITY_HEADERS, Dashboard
 from leadsync.dashboard.views import activity_rows, flow_view
@@ -31,9 +31,13 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 
 def _overview(dash: Dashboard) -> dict[str, Any]:
-    worker = dash.worker()
     store = dash.store
-    return {"flows": [flow_view(store, name, dash.settings, worker) for name in store.flow_names()]}
+    return {
+        "flows": [
+            flow_view(store, name, dash.settings, dash.backend.worker_status(name))
+            for name in store.flow_names()
+        ]
+    }
 
 
 def _activity(
@@ -140,7 +144,7 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         try:
             await run_in_threadpool(
                 settle,
-                dash.worker().engine,
+                dash.backend.engine(_flow_of(form)),
                 LeadId(lead_id),
                 Side(side),
                 field if isinstance(field, str) and field else None,
@@ -150,7 +154,7 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         except LeadsyncError as exc:
             return _back("/conflicts", problem=f"could not settle: {exc}")
         # The kept status reaches the other side with the next cycle: ask for one of this lead now.
-        queue_cycle(dash.worker(), _flow_of(form), leads=[LeadId(lead_id)])
+        await dash.backend.queue(_flow_of(form), [LeadId(lead_id)])
         return _back("/conflicts", settled=lead_id)
 
     @app.post("/flows/{flow}/sync", include_in_schema=False)
@@ -158,7 +162,7 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         posted = await _posted(dash, request)
         if isinstance(posted, Response):
             return posted
-        if not queue_cycle(dash.worker(), flow):
+        if not await dash.backend.queue(flow):
             return _back("/", queued=f"none:{flow}")
         return _back("/", queued=flow)
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from leadsync.dashboard.chart import hourly_counts, svg
 from leadsync.settings import Settings
-from leadsync.store import DEFAULT_FLOW, CycleRecord, Store
+from leadsync.store import CycleRecord, Store
 from leadsync.store.dashboard_queries import ActivityLine
 
 __all__ = [
@@ -125,12 +125,12 @@ def activity_rows(lines: list[ActivityLine], links: Links, list_names: dict[str,
 
 
 def _state(
-    latest: list[CycleRecord], worker: WorkerView | None, now: datetime
+    latest: list[CycleRecord], worker_status: str | None, now: datetime
 ) -> tuple[str, str | None, CycleRecord | None]:
     """The flow's state, why, and its last finished cycle."""
     finished = next((c for c in latest if c.finished_at is not None), None)
-    if worker is not None and worker.status != "ok":
-        return "failing", worker.status, finished
+    if worker_status is not None and worker_status != "ok":
+        return "failing", worker_status, finished
     if latest and latest[0].finished_at is None and now - latest[0].started_at < timedelta(hours=1):
         return "syncing", f"{latest[0].mode} cycle since {latest[0].started_at:%H:%M:%S} UTC", finished
     if finished is not None and finished.ok is False:
@@ -141,13 +141,13 @@ def _state(
 
 
 def flow_view(
-    store: Store, flow: str, settings: Settings, worker: WorkerView | None, now: datetime | None = None
+    store: Store, flow: str, settings: Settings, worker_status: str | None, now: datetime | None = None
 ) -> FlowView:
-    """One flow's state, last cycle, open conflicts, webhooks and 24-hour chart."""
+    """One flow's state, last cycle, open conflicts, webhooks and 24-hour chart; ``worker_status`` is
+    the status of the flow's worker thread in this process (None: its cycles run elsewhere, as jobs)."""
     now = now or datetime.now(UTC)
-    here = worker if flow == DEFAULT_FLOW else None
     latest = store.latest_cycles(flow, limit=2)
-    state, reason, last = _state(latest, here, now)
+    state, reason, last = _state(latest, worker_status, now)
     sync = store.sync_state(flow)
     webhooks = {
         "Airtable": sync.airtable_webhook_id or "not registered",
@@ -167,5 +167,5 @@ def flow_view(
         open_conflicts=store.open_conflict_count(),
         webhooks=webhooks,
         chart=chart,
-        served_here=here is not None,
+        served_here=worker_status is not None,
     )
