@@ -44,8 +44,10 @@ def test_two_flows_synced_by_two_workers_stay_apart(world: FlowWorld, pg_url: st
     world.defer("east", full=True)
     world.defer("west", full=True)
     wait_until(lambda: len(_cards(world, "east")) == 3 and len(_cards(world, "west")) == 2, timeout=60)
-    page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    assert "leadsync_workers 2.0" in page
+    metrics_url = f"http://127.0.0.1:{port}/metrics"
+    # Both workers are registered once each has started (one may have synced both flows before).
+    wait_until(lambda: "leadsync_workers 2.0" in httpx.get(metrics_url, timeout=10).text, timeout=30)
+    page = httpx.get(metrics_url, timeout=10).text
     assert "leadsync_conflicts_open" in page
     assert _cards(world, "east") == ["Follow up: East 0", "Follow up: East 1", "Follow up: East 2"]
     assert _cards(world, "west") == ["Follow up: West 0", "Follow up: West 1"]
@@ -53,6 +55,12 @@ def test_two_flows_synced_by_two_workers_stay_apart(world: FlowWorld, pg_url: st
         assert sorted(store.for_flow("east").pairs()) == sorted(east_ids)
         assert sorted(store.for_flow("west").pairs()) == sorted(west_ids)
         assert store.pairs() == {}
+    status = world.run("status")
+    assert status.returncode == 0, status.stderr
+    assert "flow east" in status.stdout
+    assert "flow west" in status.stdout
+    assert "job queue:" in status.stdout
+    assert "2 workers" in status.stdout  # both registered (waited for above)
 
 
 def test_a_webhook_burst_on_one_flow_runs_one_cycle(world: FlowWorld, pg_url: str) -> None:
