@@ -14,7 +14,7 @@ from typing import Any
 
 from leadsync.clients.airtable_schema import ResolvedTable
 from leadsync.clients.due_dates import DATE, canonical_due
-from leadsync.core import KEEP, Lead, LeadChanges, LeadId
+from leadsync.core import KEEP, NO_LABELS, Lead, LeadChanges, LeadId
 
 __all__ = ["DEFAULT_TITLE", "LeadCodec", "cell_text"]
 
@@ -74,10 +74,10 @@ class LeadCodec:
         due = None
         if "due" in roles:
             due = canonical_due(cells.get(roles["due"].id), roles["due"].type)
-        labels: frozenset[str] = frozenset()
+        labels = NO_LABELS
         if "labels" in roles:
             raw = cells.get(roles["labels"].id)
-            labels = frozenset(str(x) for x in raw) if isinstance(raw, list) else frozenset()
+            labels = frozenset(str(x) for x in raw) if isinstance(raw, list) and raw else NO_LABELS
         lead = Lead(
             LeadId(record["id"]), text("name"), text("email"), status, text("source"), due=due, labels=labels
         )

@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 
 from leadsync.clients.due_dates import DATE, canonical_due
 from leadsync.clients.http import ApiHttp
-from leadsync.core import Card, CardId, ListId
+from leadsync.core import NO_LABELS, Card, CardId, ListId
 from leadsync.errors import ServerError
 
 __all__ = [
@@ -42,9 +42,6 @@ class CardJson(TypedDict, total=False):
     idLabels: list[str]
 
 
-_NO_LABELS: frozenset[str] = frozenset()
-
-
 def to_card(raw: CardJson, shared: dict[str, str] | None = None, due_type: str = DATE) -> Card:
     """A card from its JSON, its due date in the form of a ``due_type`` Airtable field; ``shared``
     keeps one copy of each list id across many cards."""
@@ -59,7 +56,7 @@ def to_card(raw: CardJson, shared: dict[str, str] | None = None, due_type: str =
         ListId(list_id),
         bool(raw.get("closed", False)),
         canonical_due(raw.get("due"), due_type),
-        frozenset(labels) if labels else _NO_LABELS,
+        frozenset(labels) if labels else NO_LABELS,
     )
 
 

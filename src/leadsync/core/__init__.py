@@ -48,7 +48,17 @@ from leadsync.core.statuses import (
     ConflictPolicy,
     StatusLists,
 )
-from leadsync.core.values import Card, CardId, Lead, LeadId, ListId, MergeBase, Side, card_created_at
+from leadsync.core.values import (
+    NO_LABELS,
+    Card,
+    CardId,
+    Lead,
+    LeadId,
+    ListId,
+    MergeBase,
+    Side,
+    card_created_at,
+)
 
 __all__ = [
     "DEFAULT_STATUSES",
@@ -57,6 +67,7 @@ __all__ = [
     "KEEP",
     "NAME_LIMIT",
     "NO_CARD_STATUSES",
+    "NO_LABELS",
     "TITLE_PREFIX",
     "UNKNOWN_STATUS",
     "BaseUpdate",

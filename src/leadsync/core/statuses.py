@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from leadsync.core.values import ListId
+from leadsync.core.values import NO_LABELS, ListId
 
 __all__ = ["DEFAULT_STATUSES", "NO_CARD_STATUSES", "UNKNOWN_STATUS", "ConflictPolicy", "StatusLists"]
 
@@ -60,7 +60,7 @@ class StatusLists:
     def options_of(self, label_ids: frozenset[str]) -> frozenset[str]:
         """The options a card's labels stand for (labels that map to no option are not counted)."""
         if not label_ids or not self.label_by_option:
-            return frozenset()
+            return NO_LABELS
         return frozenset(option for option, lid in self.label_by_option.items() if lid in label_ids)
 
     def __hash__(self) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadsync.core import CardId, LeadId, MergeBase
+from leadsync.core import NO_LABELS, CardId, LeadId, MergeBase
 from leadsync.errors import StoreError
 from leadsync.store.connection import StoreConnection, describe, now
 from leadsync.store.journal import activity_values
@@ -43,7 +43,7 @@ def _extra_from(raw: str | None) -> tuple[tuple[str, str], ...]:
 
 
 def _labels_from(raw: str | None) -> frozenset[str]:
-    return frozenset(str(option) for option in json.loads(raw)) if raw else frozenset()
+    return frozenset(str(option) for option in json.loads(raw)) if raw else NO_LABELS
 
 
 def _base_from_row(row: Row[Any]) -> MergeBase:
