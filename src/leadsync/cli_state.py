@@ -29,7 +29,7 @@ from leadsync.cli import (
 from leadsync.core import ConflictPolicy, LeadId, Side
 from leadsync.exit_codes import ExitCode
 from leadsync.output import conflicts_table, status_report
-from leadsync.settling import settle_conflict
+from leadsync.settling import NothingToSettle, settle_conflict
 from leadsync.store import Store
 
 __all__ = ["Keep", "conflicts", "resolve", "restore", "status"]
@@ -94,11 +94,11 @@ def resolve(
     written to the other side on the next cycle."""
     settings = _settings()
     with _engine(settings, flow) as engine, exits():
-        store = engine.store
-        if store.get_open_conflict(LeadId(lead)) is None or store.get_pair(LeadId(lead)) is None:
+        try:
+            resolved = settle_conflict(engine, LeadId(lead), Side(keep.value))
+        except NothingToSettle:
             err.print(f"No open conflict for lead {lead}. See: leadsync conflicts")
-            raise typer.Exit(ExitCode.CONFIG)
-        resolved = settle_conflict(engine, LeadId(lead), Side(keep.value))
+            raise typer.Exit(ExitCode.CONFIG) from None
         out.print(
             f"Resolved: lead {lead} keeps the {keep.value} {resolved.field}; run 'leadsync sync' to apply it."
         )

@@ -265,9 +265,9 @@ class Executor:
 
     def _cells(self, op: WriteLead) -> dict[str, Any]:
         codec = self.airtable.codec
-        if codec is not None:
-            return codec.cells(op.changes)
-        return {"Status": op.changes.status}  # the seed's field names, before a table is resolved
+        if codec is None:  # the engine resolves the table before every cycle's plan
+            raise LeadsyncError("the Leads table was not resolved before writing to it")
+        return codec.cells(op.changes)
 
     def _link(self, op: LinkCard) -> None:
         self.store.link(op.base, reason=op.reason)

@@ -15,17 +15,21 @@ from leadsync.core import DUE, Conflict, LeadId, Side, keep_side
 from leadsync.engine import Engine
 from leadsync.errors import StoreError
 
-__all__ = ["settle_conflict"]
+__all__ = ["NothingToSettle", "settle_conflict"]
+
+
+class NothingToSettle(StoreError):
+    """The lead has no open conflict (of that field): settled meanwhile, or never in conflict."""
 
 
 def settle_conflict(engine: Engine, lead_id: LeadId, keep: Side, field: str | None = None) -> Conflict:
     """Resolve the lead's open conflict (of ``field``, or its oldest) keeping ``keep``'s value; returns
-    the resolved conflict. StoreError when the lead has no open conflict or no pair."""
+    the resolved conflict. NothingToSettle when the lead has no open conflict (of ``field``) or no pair."""
     store = engine.store
     conflict = store.get_open_conflict(lead_id, field)
     base = store.get_pair(lead_id)
     if conflict is None or base is None:
-        raise StoreError(f"lead {lead_id} has no open conflict")
+        raise NothingToSettle(f"lead {lead_id} has no open conflict" + (f" on {field}" if field else ""))
     losing = Side.TRELLO if keep is Side.AIRTABLE else Side.AIRTABLE
     lists = engine.mapping()
     snapshot = engine.read_targets({lead_id}, {base.card_id})

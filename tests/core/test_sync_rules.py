@@ -174,8 +174,10 @@ def test_a_person_keeping_a_side_gets_a_base_on_the_losing_status() -> None:
     lead, card, base = synced(a_lead())
     conflict = Conflict(lead.id, card.id, "NEW", "QUALIFIED", "CONTACTED", ConflictPolicy.MANUAL)
     at = datetime(2026, 1, 2, tzinfo=UTC)
-    resolved, new_base = keep_side(conflict, base, Side.AIRTABLE, at)
+    resolved, new_base = keep_side(conflict, base, Side.AIRTABLE, at, losing_now="CONTACTED")
     assert new_base == replace(base, status="CONTACTED")
+    # The losing side's value as read now, not as recorded: Trello moved again while the conflict was open.
+    assert keep_side(conflict, base, Side.AIRTABLE, at, losing_now="LOST")[1] == replace(base, status="LOST")
     assert (resolved.winner, resolved.resolved_at, resolved.resolution) == (
         Side.AIRTABLE,
         at,

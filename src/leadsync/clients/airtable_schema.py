@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from leadsync.config import FlowConfig
@@ -78,6 +79,12 @@ class ResolvedTable:
     roles: Mapping[str, FieldInfo]
     block: tuple[tuple[str, FieldInfo], ...]
     fields_by_id: Mapping[str, FieldInfo] = field(default_factory=dict)
+
+    @cached_property  # read for every record: computed once per resolution
+    def extra_block(self) -> tuple[tuple[str, FieldInfo], ...]:
+        """The block's lines beyond the seed's three (name, email and source have lines of their own)."""
+        seed = {self.roles[r].id for r in ("name", "email", "source") if r in self.roles}
+        return tuple((label, info) for label, info in self.block if info.id not in seed)
 
     def field_ids(self) -> list[str]:
         """Every field a read needs, by id: the roles' and the block's."""

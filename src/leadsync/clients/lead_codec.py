@@ -81,11 +81,7 @@ class LeadCodec:
         lead = Lead(
             LeadId(record["id"]), text("name"), text("email"), status, text("source"), due=due, labels=labels
         )
-        extra = tuple(
-            (label, cell_text(cells.get(info.id)))
-            for label, info in self.table.block
-            if info.id not in {roles[r].id for r in ("name", "email", "source") if r in roles}
-        )
+        extra = tuple((label, cell_text(cells.get(info.id))) for label, info in self.table.extra_block)
         title = "" if self.title == DEFAULT_TITLE else self._title(lead)
         if extra or title:
             lead = replace(lead, extra=extra, title=title)

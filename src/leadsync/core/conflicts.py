@@ -48,26 +48,18 @@ class Conflict:
         return self.airtable_status if side is Side.AIRTABLE else self.trello_status
 
 
-_AS_RECORDED = object()
-
-
 def keep_side(
-    conflict: Conflict, base: MergeBase, keep: Side, at: datetime, *, losing_now: object = _AS_RECORDED
+    conflict: Conflict, base: MergeBase, keep: Side, at: datetime, *, losing_now: str | None
 ) -> tuple[Conflict, MergeBase]:
     """A person keeps ``keep``'s value: the conflict resolved, and the pair's new merge base.
 
     The new base holds the losing side's value, so the kept side is the only one that changed since
     the base: the next cycle writes the kept side's value to the other side, like any one-sided change.
-    ``losing_now`` is the losing side's value as it is now (a ``str`` or None), when the caller read it:
-    a person may have edited either side since the conflict was recorded, and a base holding an older
-    value would make that edit look like a change of its own (the person's choice lost, or a new
-    conflict). Without it, the value recorded with the conflict is used.
+    ``losing_now`` is the losing side's value as it is now: a person may have edited either side since
+    the conflict was recorded, and a base holding an older value would make that edit look like a change
+    of its own (the person's choice lost, or a new conflict).
     """
-    losing = Side.TRELLO if keep is Side.AIRTABLE else Side.AIRTABLE
     resolved = replace(conflict, winner=keep, resolved_at=at, resolution=f"manual: kept {keep.value}")
-    value = conflict.status_of(losing) if losing_now is _AS_RECORDED else losing_now
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"losing_now must be a str or None, not {type(value).__name__}")
     if conflict.field == "due":
-        return resolved, replace(base, due=value)
-    return resolved, replace(base, status=value)
+        return resolved, replace(base, due=losing_now)
+    return resolved, replace(base, status=losing_now)

@@ -3,8 +3,8 @@
 Server-rendered pages (Jinja2 templates in ``templates/``), htmx for the live parts (its file is in
 ``static/``, served from the package: no CDN, no build step). Modules: :mod:`.auth` (password,
 sessions, CSRF, login limit), :mod:`.context` (what the routes share), :mod:`.login`, :mod:`.pages`,
-:mod:`.views` (what each page shows), :mod:`.chart` (the SVG chart), :mod:`.actions` (settling a
-conflict, queueing a cycle). Its queries are the store's :mod:`leadsync.store.dashboard_queries`.
+:mod:`.views` (what each page shows), :mod:`.chart` (the SVG chart), :mod:`.backend` (the server's
+flows and how a cycle is asked for); settling a conflict is :mod:`leadsync.settling`. Its queries are the store's :mod:`leadsync.store.dashboard_queries`.
 """
 
 from __future__ import annotations

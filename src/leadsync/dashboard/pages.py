@@ -1,4 +1,5 @@
-"""The dashboard's pages (overview, activity, conflicts, leads), their live fragments, and its two actions.
+"""The dashboard's pages (overview, activity, conflicts, leads), their live fragments, and its two actions
+(settling a conflict is :func:`leadsync.settling.settle_conflict`, as for ``conflicts resolve``).
 
 Every route needs a session: a page without one redirects to ``/login``, a fragment answers 401, and a
 ``POST`` also needs the session's CSRF token (403 without it).
@@ -16,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from leadsync.core import LeadId, Side
-from leadsync.dashboard.actions import NothingToSettle, settle
 from leadsync.dashboard.auth import Session
 from leadsync.dashboard.context import SECURITY_HEADERS, Dashboard
 from leadsync.dashboard.views import activity_rows, flow_view
 from leadsync.errors import LeadsyncError
+from leadsync.settling import NothingToSettle, settle_conflict
 from leadsync.store import DEFAULT_FLOW
 
 __all__ = ["PAGE_SIZE", "RECENT_DAYS", "add_pages"]
@@ -143,7 +144,7 @@ def add_pages(app: FastAPI, dash: Dashboard) -> None:
         field = form.get("field")
         try:
             await run_in_threadpool(
-                settle,
+                settle_conflict,
                 dash.backend.engine(_flow_of(form)),
                 LeadId(lead_id),
                 Side(side),

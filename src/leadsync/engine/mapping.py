@@ -54,9 +54,11 @@ class FlowMapping:
         remembered = self.store.remembered_ids(self.flow.name)
         with reading("Airtable schema"):
             schema = self.airtable.schema()
-        table = resolve_table(schema, self.flow, _strip(remembered, FIELD_KEY))
-        ids = {FIELD_KEY + k: v for k, v in table.remembered().items()}
-        self.store.remember_ids(ids, self.flow.name, prefix=FIELD_KEY)
+        known = _strip(remembered, FIELD_KEY)
+        table = resolve_table(schema, self.flow, known)
+        if table.remembered() != known:  # a write only when an id is new or changed
+            ids = {FIELD_KEY + k: v for k, v in table.remembered().items()}
+            self.store.remember_ids(ids, self.flow.name, prefix=FIELD_KEY)
         codec = LeadCodec(table, self.flow.title)
         self.airtable.use(codec)
         self.trello.due_type = codec.due_type
@@ -66,13 +68,14 @@ class FlowMapping:
     def lists(self) -> StatusLists:
         """Status -> list id (once per process), the statuses that get no card, and the labels."""
         if self._lists is None:
-            remembered = self.store.remembered_ids(self.flow.name)
-            found = self.reader.status_lists(_strip(remembered, LIST_KEY))
-            self.store.remember_ids(
-                {LIST_KEY + s: lid for s, lid in found.list_by_status.items()},
-                self.flow.name,
-                prefix=LIST_KEY,
-            )
+            known = _strip(self.store.remembered_ids(self.flow.name), LIST_KEY)
+            found = self.reader.status_lists(known)
+            if dict(found.list_by_status) != known:
+                self.store.remember_ids(
+                    {LIST_KEY + s: lid for s, lid in found.list_by_status.items()},
+                    self.flow.name,
+                    prefix=LIST_KEY,
+                )
             self._lists = StatusLists(found.list_by_status, self.flow.no_card)
         if self.table is not None and "labels" in self.table.roles and self.labels is None:
             self.labels = self._label_book(self.table)

@@ -28,11 +28,9 @@ class RememberedIdStore(StoreConnection):
             return {str(row.key): str(row.value) for row in conn.execute(query)}
 
     def remember_ids(self, ids: Mapping[str, str], flow: str | None = None, *, prefix: str = "") -> None:
-        """Replace the flow's ids whose keys start with ``prefix`` by ``ids`` (no write when unchanged)."""
+        """Replace the flow's ids whose keys start with ``prefix`` by ``ids``, in one transaction (callers
+        compare with what they read first: the engine does every cycle, and writes only a change)."""
         flow = flow or self.flow
-        current = {k: v for k, v in self.remembered_ids(flow).items() if k.startswith(prefix)}
-        if current == dict(ids):
-            return
         with self._tx(f"remember the ids of flow {flow!r}") as conn:
             stale = delete(remembered_ids).where(remembered_ids.c.flow == flow)
             if prefix:
